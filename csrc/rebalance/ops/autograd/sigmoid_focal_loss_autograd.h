@@ -1,0 +1,19 @@
+#pragma once
+
+#include <ATen/ATen.h>
+#include <c10/util/Optional.h>
+#include <c10/util/string_view.h>
+
+namespace rebalance {
+namespace autograd {
+
+/// Autograd kernel of rebalance::sigmoid_focal_loss: runs the fused forward (which also
+/// computes the gradient when logits require grad) and records a node whose backward scales
+/// that saved gradient. No gradient flows to targets or class_weight.
+at::Tensor sigmoid_focal_loss_autograd(const at::Tensor& logits, const at::Tensor& targets,
+                                       double alpha, double gamma,
+                                       const c10::optional<at::Tensor>& class_weight,
+                                       c10::string_view reduction);
+
+} // namespace autograd
+} // namespace rebalance

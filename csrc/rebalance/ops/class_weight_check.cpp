@@ -1,0 +1,33 @@
+#include "rebalance/ops/class_weight_check.h"
+
+#include <cmath>
+
+namespace rebalance {
+namespace detail {
+
+void check_class_weight(const char* op, const c10::optional<at::Tensor>& class_weight,
+                        int64_t num_classes, const at::Tensor& like) {
+  if (!class_weight.has_value() || !class_weight->defined()) return;
+  const at::Tensor& w = *class_weight;
+  TORCH_CHECK_TYPE(at::isFloatingType(w.scalar_type()), op,
+                   ": class_weight must be a floating-point tensor, got ", w.scalar_type());
+  TORCH_CHECK_VALUE(w.dim() == 1 && w.numel() == num_classes, op,
+                    ": class_weight must have shape (", num_classes, ",), got ", w.sizes());
+  TORCH_CHECK_VALUE(w.device() == like.device(), op, ": class_weight must be on ", like.device(),
+                    ", got ", w.device());
+  if (num_classes == 0) return;
+  const auto w64 = w.detach().to(at::kDouble);
+  TORCH_CHECK_VALUE(w64.isfinite().all().item<bool>(), op,
+                    ": class_weight must be finite, got ", w.detach().cpu());
+  const double min_weight = w64.min().item<double>();
+  TORCH_CHECK_VALUE(min_weight >= 0, op, ": class_weight must be non-negative, got minimum ",
+                    min_weight);
+}
+
+void check_gamma(const char* op, double gamma) {
+  TORCH_CHECK_VALUE(std::isfinite(gamma) && gamma >= 0, op,
+                    ": gamma must be finite and >= 0, got ", gamma);
+}
+
+} // namespace detail
+} // namespace rebalance

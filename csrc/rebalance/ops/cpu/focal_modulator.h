@@ -1,0 +1,61 @@
+#pragma once
+
+// Included only by the CPU kernels (compiled once per CPU_CAPABILITY).
+#include <ATen/cpu/vec/vec.h>
+
+namespace rebalance {
+namespace cpu {
+namespace CPU_CAPABILITY {
+
+/// The focal modulator m^gamma, with exact shortcuts for the common integer gammas.
+/// m^0 = 1 (also at m = 0, as torchvision's pow does); m^gamma at m = 0 is 0 for gamma > 0.
+template <typename T>
+class FocalModulator {
+ public:
+  using Vec = at::vec::Vectorized<T>;
+
+  explicit FocalModulator(T gamma)
+      : gamma_(gamma), kind_(gamma == 0 ? 0 : gamma == 1 ? 1 : gamma == 2 ? 2 : 3) {}
+
+  Vec operator()(const Vec& m) const {
+    switch (kind_) {
+      case 0: return Vec(T(1));
+      case 1: return m;
+      case 2: return m * m;
+      default: return m.pow(Vec(gamma_));
+    }
+  }
+
+  T operator()(T m) const {
+    switch (kind_) {
+      case 0: return T(1);
+      case 1: return m;
+      case 2: return m * m;
+      default: return std::pow(m, gamma_);
+    }
+  }
+
+  T gamma() const { return gamma_; }
+
+ private:
+  T gamma_;
+  int kind_;
+};
+
+/// Sum of the lanes of v, in lane order.
+template <typename T>
+T lane_sum(const at::vec::Vectorized<T>& v) {
+  T lanes[at::vec::Vectorized<T>::size()];
+  v.store(lanes);
+  T s = 0;
+  for (int64_t i = 0; i < at::vec::Vectorized<T>::size(); ++i) s += lanes[i];
+  return s;
+}
+
+/// Deterministic block size (elements or rows) for partial sums: results do not depend on the
+/// number of threads.
+constexpr int64_t kReductionBlock = 4096;
+
+} // namespace CPU_CAPABILITY
+} // namespace cpu
+} // namespace rebalance

@@ -1,0 +1,283 @@
+#include "rebalance/ops/cpu/softmax_focal_loss_kernel.h"
+
+#include "rebalance/ops/cpu/capability.h"
+#include "rebalance/ops/cpu/focal_modulator.h"
+#include "rebalance/ops/reduction.h"
+#include "rebalance/ops/softmax_focal_loss.h"
+
+#include <ATen/Dispatch.h>
+#include <ATen/OpMathType.h>
+#include <ATen/Parallel.h>
+#include <ATen/cpu/vec/vec.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <type_traits>
+#include <vector>
+
+namespace rebalance {
+namespace cpu {
+namespace CPU_CAPABILITY {
+namespace {
+
+template <typename T>
+struct SoftmaxFocalArgs {
+  FocalModulator<T> modulator;
+  T smoothing;      // label smoothing epsilon
+  const T* weight;  // (C,) or nullptr
+  int64_t num_classes;
+};
+
+/// Per-class focal terms for a class with -log p = nl:  a = 1 - p = -expm1(-nl),
+/// f = a^g, G = f (1 + g p r) with r = nl / a (-> 1 as a -> 0), so that
+/// d[f * nl]/dz_j = G (p_j - [j = c]) without pow(a, g - 1).
+template <typename T>
+struct ClassTerm {
+  T f, G, a;
+  ClassTerm(T nl, const FocalModulator<T>& mod) {
+    a = -std::expm1(-nl);
+    const T p = std::exp(-nl);
+    f = mod(a);
+    const T r = a > 0 ? nl / a : T(1);
+    G = f * (T(1) + mod.gamma() * p * r);
+  }
+};
+
+/// One row of C logits with a valid target y. Writes the gradient row into grad (if non-null)
+/// and returns the row's loss (weighted; NaN/inf when the logits are not finite).
+///   no smoothing: loss = w_y f_y nl_y,  grad_j = w_y G_y (p_j - [j = y])
+///   smoothing e:  q_c = e/C + (1 - e)[c = y],  loss = sum_c q_c w_c f_c nl_c,
+///                 grad_j = p_j S - q_j w_j G_j with S = sum_c q_c w_c G_c.
+template <typename T>
+T softmax_focal_row(const T* x, int64_t y, const SoftmaxFocalArgs<T>& args, T* grad,
+                    T* scratch_e, T* scratch_g) {
+  using Vec = at::vec::Vectorized<T>;
+  constexpr int64_t V = Vec::size();
+  const int64_t C = args.num_classes;
+  const Vec zero(T(0)), one(T(1)), neg_inf(-std::numeric_limits<T>::infinity());
+
+  Vec vmax = neg_inf;
+  for (int64_t i = 0; i < C; i += V) {
+    const int64_t len = std::min<int64_t>(V, C - i);
+    Vec v = Vec::loadu(x + i, len);
+    if (len < V) v = Vec::set(neg_inf, v, len);
+    vmax = at::vec::maximum(vmax, v);
+  }
+  T lanes[V];
+  vmax.store(lanes);
+  T mx = lanes[0];
+  for (int64_t k = 1; k < V; ++k) mx = (std::isnan(lanes[k]) || lanes[k] > mx) ? lanes[k] : mx;
+
+  T* e = grad != nullptr ? grad : scratch_e;
+  const Vec vmx(mx);
+  Vec vsum = zero;
+  for (int64_t i = 0; i < C; i += V) {
+    const int64_t len = std::min<int64_t>(V, C - i);
+    Vec ev = (Vec::loadu(x + i, len) - vmx).exp();
+    if (len < V) ev = Vec::set(zero, ev, len);
+    ev.store(e + i, len);
+    vsum = vsum + ev;
+  }
+  const T s = lane_sum(vsum);
+  const T lse = mx + std::log(s);
+  const T w_y = args.weight != nullptr ? args.weight[y] : T(1);
+  const ClassTerm<T> target_term(lse - x[y], args.modulator);
+  const T nl_y = lse - x[y];
+
+  if (args.smoothing == 0) {
+    if (grad != nullptr) {
+      const T G = w_y * target_term.G;
+      const Vec scale(G / s);
+      for (int64_t i = 0; i < C; i += V) {
+        const int64_t len = std::min<int64_t>(V, C - i);
+        (Vec::loadu(e + i, len) * scale).store(grad + i, len);
+      }
+      grad[y] = -G * target_term.a;
+    }
+    return w_y * target_term.f * nl_y;
+  }
+
+  const T base = args.smoothing / static_cast<T>(C);
+  const T main = T(1) - args.smoothing;
+  const Vec vlse(lse), vinv_s(T(1) / s), gamma(args.modulator.gamma());
+  Vec loss_sum = zero, g_sum = zero;
+  for (int64_t i = 0; i < C; i += V) {
+    const int64_t len = std::min<int64_t>(V, C - i);
+    const Vec nl = vlse - Vec::loadu(x + i, len);
+    const Vec a = zero - (zero - nl).expm1();
+    const Vec p = Vec::loadu(e + i, len) * vinv_s;
+    const Vec f = args.modulator(a);
+    const Vec r = Vec::blendv(one, nl / a, a > zero);
+    const Vec wc = args.weight != nullptr ? Vec::loadu(args.weight + i, len) : one;
+    Vec wG = wc * f * (one + gamma * p * r);
+    Vec wl = wc * f * nl;
+    if (len < V) {
+      wG = Vec::set(zero, wG, len);
+      wl = Vec::set(zero, wl, len);
+    }
+    loss_sum = loss_sum + wl;
+    g_sum = g_sum + wG;
+    if (grad != nullptr) wG.store(scratch_g + i, len);
+  }
+  if (grad != nullptr) {
+    const T S = base * lane_sum(g_sum) + main * w_y * target_term.G;
+    const Vec vS_over_s(S / s), vbase(base);
+    for (int64_t i = 0; i < C; i += V) {
+      const int64_t len = std::min<int64_t>(V, C - i);
+      (Vec::loadu(e + i, len) * vS_over_s - vbase * Vec::loadu(scratch_g + i, len))
+          .store(grad + i, len);
+    }
+    grad[y] -= main * w_y * target_term.G;
+  }
+  return base * lane_sum(loss_sum) + main * w_y * target_term.f * nl_y;
+}
+
+template <typename scalar_t>
+void softmax_focal_loss_loop(const at::Tensor& logits, const at::Tensor& target,
+                             const at::Tensor& weight, double gamma, int64_t ignore_index,
+                             double label_smoothing, at::Tensor& loss, at::Tensor& grad,
+                             double& total_loss, double& total_weight) {
+  using opmath_t = at::opmath_type<scalar_t>;
+  constexpr bool kConvert = !std::is_same<scalar_t, opmath_t>::value;
+  const int64_t rows = logits.size(0);
+  const int64_t C = logits.size(1);
+  const scalar_t* x = logits.data_ptr<scalar_t>();
+  const int64_t* y = target.data_ptr<int64_t>();
+  const opmath_t* w = weight.defined() ? weight.data_ptr<opmath_t>() : nullptr;
+  scalar_t* loss_out = loss.defined() ? loss.data_ptr<scalar_t>() : nullptr;
+  scalar_t* grad_out = grad.defined() ? grad.data_ptr<scalar_t>() : nullptr;
+  const SoftmaxFocalArgs<opmath_t> args{FocalModulator<opmath_t>(static_cast<opmath_t>(gamma)),
+                                        static_cast<opmath_t>(label_smoothing), w, C};
+
+  const int64_t rows_per_block = std::max<int64_t>(1, kReductionBlock / std::max<int64_t>(C, 1));
+  const int64_t num_blocks = (rows + rows_per_block - 1) / rows_per_block;
+  std::vector<double> partial_loss(num_blocks, 0.0), partial_weight(num_blocks, 0.0);
+  std::vector<char> finite(num_blocks, 1);
+  at::parallel_for(0, num_blocks, 1, [&](int64_t b0, int64_t b1) {
+    std::vector<opmath_t> buffer((kConvert ? 2 : 0) * C + 2 * C);
+    opmath_t* scratch_e = buffer.data();
+    opmath_t* scratch_g = scratch_e + C;
+    opmath_t* xbuf = scratch_g + C;
+    opmath_t* gbuf = xbuf + (kConvert ? C : 0);
+    for (int64_t b = b0; b < b1; ++b) {
+      const int64_t r1 = std::min(rows, (b + 1) * rows_per_block);
+      double block_loss = 0, block_weight = 0;
+      bool block_finite = true;
+      for (int64_t r = b * rows_per_block; r < r1; ++r) {
+        const int64_t yr = y[r];
+        scalar_t* grow = grad_out != nullptr ? grad_out + r * C : nullptr;
+        if (yr == ignore_index) {
+          if (loss_out != nullptr) loss_out[r] = scalar_t(0);
+          if (grow != nullptr) std::fill(grow, grow + C, scalar_t(0));
+          continue;
+        }
+        opmath_t row_loss;
+        if constexpr (kConvert) {
+          for (int64_t c = 0; c < C; ++c) xbuf[c] = static_cast<opmath_t>(x[r * C + c]);
+          row_loss = softmax_focal_row(xbuf, yr, args, grow ? gbuf : nullptr, scratch_e, scratch_g);
+          for (int64_t c = 0; grow != nullptr && c < C; ++c) grow[c] = gbuf[c];
+        } else {
+          row_loss = softmax_focal_row(x + r * C, yr, args, grow, scratch_e, scratch_g);
+        }
+        block_finite = block_finite && std::isfinite(row_loss);
+        if (loss_out != nullptr) loss_out[r] = static_cast<scalar_t>(row_loss);
+        block_loss += row_loss;
+        block_weight += w != nullptr ? w[yr] : 1.0;
+      }
+      partial_loss[b] = block_loss;
+      partial_weight[b] = block_weight;
+      finite[b] = block_finite;
+    }
+  });
+  TORCH_CHECK_VALUE(std::all_of(finite.begin(), finite.end(), [](char c) { return c != 0; }),
+                    "softmax_focal_loss: logits must be finite, got NaN or inf (or -inf at a "
+                    "target class)");
+  total_loss = 0;
+  total_weight = 0;
+  for (int64_t b = 0; b < num_blocks; ++b) {
+    total_loss += partial_loss[b];
+    total_weight += partial_weight[b];
+  }
+}
+
+void check_targets_in_range(const at::Tensor& target, int64_t C, int64_t ignore_index) {
+  const int64_t* y = target.data_ptr<int64_t>();
+  const int64_t n = target.numel();
+  for (int64_t i = 0; i < n; ++i) {
+    TORCH_CHECK_INDEX(y[i] == ignore_index || (y[i] >= 0 && y[i] < C),
+                      "softmax_focal_loss: target must be in [0, ", C, ") or ignore_index (",
+                      ignore_index, "), got ", y[i], " at flat position ", i);
+  }
+}
+
+} // namespace
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> softmax_focal_loss_forward_kernel(
+    const at::Tensor& logits_in, const at::Tensor& target_in, double gamma,
+    const c10::optional<at::Tensor>& class_weight, c10::string_view reduction_name,
+    int64_t ignore_index, double label_smoothing, bool compute_grad) {
+  detail::check_softmax_focal_loss_args(logits_in, target_in, gamma, class_weight,
+                                        label_smoothing);
+  const Reduction reduction = parse_reduction("softmax_focal_loss", reduction_name);
+  const bool unbatched = logits_in.dim() == 1;
+  const int64_t C = unbatched ? logits_in.size(0) : logits_in.size(1);
+  // Rows of C logits: (N, C, d1, ...) becomes (N * d1 * ..., C) so each row is contiguous.
+  at::Tensor logits = unbatched ? logits_in.unsqueeze(0)
+                                : (logits_in.dim() > 2 ? logits_in.movedim(1, -1) : logits_in);
+  logits = logits.reshape({-1, C}).contiguous();
+  const at::Tensor target = target_in.reshape({-1}).contiguous();
+  check_targets_in_range(target, C, ignore_index);
+  at::Tensor weight;
+  if (class_weight.has_value() && class_weight->defined()) {
+    weight = class_weight->detach().to(at::toOpMathType(logits.scalar_type())).contiguous();
+  }
+  at::Tensor loss =
+      reduction == Reduction::None ? at::empty({logits.size(0)}, logits.options()) : at::Tensor();
+  at::Tensor grad = compute_grad ? at::empty_like(logits) : at::Tensor();
+  double total_loss = 0, total_weight = 0;
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, logits.scalar_type(),
+                                  "softmax_focal_loss", [&] {
+                                    softmax_focal_loss_loop<scalar_t>(
+                                        logits, target, weight, gamma, ignore_index,
+                                        label_smoothing, loss, grad, total_loss, total_weight);
+                                  });
+  double normalizer = 1;
+  if (reduction == Reduction::Mean && total_weight > 0) normalizer = total_weight;
+  if (reduction == Reduction::None) {
+    loss = loss.view(target_in.sizes());
+  } else {
+    loss = at::scalar_tensor(total_loss / normalizer, logits.options());
+  }
+  return std::make_tuple(loss, grad, at::scalar_tensor(normalizer, at::kDouble));
+}
+
+} // namespace CPU_CAPABILITY
+
+#ifdef REBALANCE_DEFAULT_CAPABILITY
+#if REBALANCE_HAVE_AVX2
+namespace AVX2 {
+std::tuple<at::Tensor, at::Tensor, at::Tensor> softmax_focal_loss_forward_kernel(
+    const at::Tensor&, const at::Tensor&, double, const c10::optional<at::Tensor>&,
+    c10::string_view, int64_t, double, bool);
+} // namespace AVX2
+#endif
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> softmax_focal_loss_forward_cpu(
+    const at::Tensor& logits, const at::Tensor& target, double gamma,
+    const c10::optional<at::Tensor>& class_weight, c10::string_view reduction,
+    int64_t ignore_index, double label_smoothing, bool compute_grad) {
+#if REBALANCE_HAVE_AVX2
+  if (use_avx2()) {
+    return AVX2::softmax_focal_loss_forward_kernel(logits, target, gamma, class_weight, reduction,
+                                                   ignore_index, label_smoothing, compute_grad);
+  }
+#endif
+  return DEFAULT::softmax_focal_loss_forward_kernel(logits, target, gamma, class_weight,
+                                                    reduction, ignore_index, label_smoothing,
+                                                    compute_grad);
+}
+#endif
+
+} // namespace cpu
+} // namespace rebalance

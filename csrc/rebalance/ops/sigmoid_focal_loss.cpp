@@ -1,0 +1,53 @@
+#include "rebalance/ops/sigmoid_focal_loss.h"
+
+#include "rebalance/ops/class_weight_check.h"
+
+#include <ATen/core/dispatch/Dispatcher.h>
+
+#include <cmath>
+
+namespace rebalance {
+
+at::Tensor sigmoid_focal_loss(const at::Tensor& logits, const at::Tensor& targets, double alpha,
+                              double gamma, const c10::optional<at::Tensor>& class_weight,
+                              c10::string_view reduction) {
+  static auto op = c10::Dispatcher::singleton()
+                       .findSchemaOrThrow("rebalance::sigmoid_focal_loss", "")
+                       .typed<decltype(sigmoid_focal_loss)>();
+  return op.call(logits, targets, alpha, gamma, class_weight, reduction);
+}
+
+namespace detail {
+
+void check_sigmoid_focal_loss_args(const at::Tensor& logits, const at::Tensor& targets,
+                                   double alpha, double gamma,
+                                   const c10::optional<at::Tensor>& class_weight) {
+  constexpr const char* op = "sigmoid_focal_loss";
+  TORCH_CHECK_TYPE(at::isFloatingType(logits.scalar_type()), op,
+                   ": logits must be a floating-point tensor, got ", logits.scalar_type());
+  TORCH_CHECK_TYPE(at::isFloatingType(targets.scalar_type()), op,
+                   ": targets must be a floating-point tensor with values in [0, 1], got ",
+                   targets.scalar_type(), " (convert with .to(logits.dtype))");
+  TORCH_CHECK_VALUE(logits.sizes() == targets.sizes(), op,
+                    ": targets must have the shape of logits ", logits.sizes(), ", got ",
+                    targets.sizes());
+  TORCH_CHECK_VALUE(logits.device() == targets.device(), op, ": targets must be on ",
+                    logits.device(), ", got ", targets.device());
+  TORCH_CHECK_VALUE(std::isfinite(alpha) && alpha <= 1, op,
+                    ": alpha must be <= 1 (alpha < 0 disables it), got ", alpha);
+  check_gamma(op, gamma);
+  check_class_weight(op, class_weight, logits.dim() == 0 ? 1 : logits.size(-1), logits);
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> sigmoid_focal_loss_forward(
+    const at::Tensor& logits, const at::Tensor& targets, double alpha, double gamma,
+    const c10::optional<at::Tensor>& class_weight, c10::string_view reduction,
+    bool compute_grad) {
+  static auto op = c10::Dispatcher::singleton()
+                       .findSchemaOrThrow("rebalance::_sigmoid_focal_loss_forward", "")
+                       .typed<decltype(sigmoid_focal_loss_forward)>();
+  return op.call(logits, targets, alpha, gamma, class_weight, reduction, compute_grad);
+}
+
+} // namespace detail
+} // namespace rebalance

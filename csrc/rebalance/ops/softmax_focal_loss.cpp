@@ -1,0 +1,65 @@
+#include "rebalance/ops/softmax_focal_loss.h"
+
+#include "rebalance/ops/class_weight_check.h"
+
+#include <ATen/core/dispatch/Dispatcher.h>
+
+#include <cmath>
+
+namespace rebalance {
+
+at::Tensor softmax_focal_loss(const at::Tensor& logits, const at::Tensor& target, double gamma,
+                              const c10::optional<at::Tensor>& class_weight,
+                              c10::string_view reduction, int64_t ignore_index,
+                              double label_smoothing) {
+  static auto op = c10::Dispatcher::singleton()
+                       .findSchemaOrThrow("rebalance::softmax_focal_loss", "")
+                       .typed<decltype(softmax_focal_loss)>();
+  return op.call(logits, target, gamma, class_weight, reduction, ignore_index, label_smoothing);
+}
+
+namespace detail {
+
+void check_softmax_focal_loss_args(const at::Tensor& logits, const at::Tensor& target,
+                                   double gamma, const c10::optional<at::Tensor>& class_weight,
+                                   double label_smoothing) {
+  constexpr const char* op = "softmax_focal_loss";
+  TORCH_CHECK_TYPE(at::isFloatingType(logits.scalar_type()), op,
+                   ": logits must be a floating-point tensor, got ", logits.scalar_type());
+  TORCH_CHECK_TYPE(target.scalar_type() == at::kLong, op,
+                   ": target must be int64 class indices, got ", target.scalar_type());
+  TORCH_CHECK_VALUE(logits.dim() >= 1, op,
+                    ": logits must have shape (N, C, d1, ...) or (C), got a 0-dim tensor");
+  const bool unbatched = logits.dim() == 1;
+  bool shape_ok = unbatched ? target.dim() == 0 : target.dim() == logits.dim() - 1;
+  if (shape_ok && !unbatched) {
+    shape_ok = target.size(0) == logits.size(0);
+    for (int64_t d = 2; d < logits.dim() && shape_ok; ++d) {
+      shape_ok = target.size(d - 1) == logits.size(d);
+    }
+  }
+  TORCH_CHECK_VALUE(shape_ok, op, ": target must have shape (N, d1, ...) for logits (N, C, d1, ...)",
+                    " (or () for logits (C)); got logits ", logits.sizes(), " and target ",
+                    target.sizes());
+  TORCH_CHECK_VALUE(logits.device() == target.device(), op, ": target must be on ",
+                    logits.device(), ", got ", target.device());
+  check_gamma(op, gamma);
+  TORCH_CHECK_VALUE(std::isfinite(label_smoothing) && label_smoothing >= 0 &&
+                        label_smoothing <= 1,
+                    op, ": label_smoothing must be in [0, 1], got ", label_smoothing);
+  check_class_weight(op, class_weight, unbatched ? logits.size(0) : logits.size(1), logits);
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> softmax_focal_loss_forward(
+    const at::Tensor& logits, const at::Tensor& target, double gamma,
+    const c10::optional<at::Tensor>& class_weight, c10::string_view reduction,
+    int64_t ignore_index, double label_smoothing, bool compute_grad) {
+  static auto op = c10::Dispatcher::singleton()
+                       .findSchemaOrThrow("rebalance::_softmax_focal_loss_forward", "")
+                       .typed<decltype(softmax_focal_loss_forward)>();
+  return op.call(logits, target, gamma, class_weight, reduction, ignore_index, label_smoothing,
+                 compute_grad);
+}
+
+} // namespace detail
+} // namespace rebalance

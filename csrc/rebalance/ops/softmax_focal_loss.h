@@ -1,0 +1,40 @@
+#pragma once
+
+#include <ATen/ATen.h>
+#include <c10/util/Optional.h>
+#include <c10/util/string_view.h>
+
+#include <tuple>
+
+namespace rebalance {
+
+/// Softmax (multi-class) focal loss with per-class weights, ignore_index and label smoothing:
+///   loss_i = sum_c q_c * w_c * (1 - p_c)^gamma * (-log p_c),
+///   p = softmax(logits) over dim 1, q = (1 - label_smoothing) * onehot(y) + label_smoothing / C.
+/// With gamma = 0 this is torch.nn.functional.cross_entropy with the same arguments.
+/// logits: (N, C) or (N, C, d1, ...) (or (C) unbatched); target: int64, (N) or (N, d1, ...).
+/// class_weight: (C,) non-negative. reduction "mean" divides by the summed weight w_{y_i} of the
+/// non-ignored targets (0 when there are none); "none" has the shape of target.
+at::Tensor softmax_focal_loss(const at::Tensor& logits, const at::Tensor& target,
+                              double gamma = 2.0,
+                              const c10::optional<at::Tensor>& class_weight = c10::nullopt,
+                              c10::string_view reduction = "mean", int64_t ignore_index = -100,
+                              double label_smoothing = 0.0);
+
+namespace detail {
+
+/// Validates the arguments of softmax_focal_loss (shared by every backend).
+void check_softmax_focal_loss_args(const at::Tensor& logits, const at::Tensor& target,
+                                   double gamma, const c10::optional<at::Tensor>& class_weight,
+                                   double label_smoothing);
+
+/// Backend entry (op rebalance::_softmax_focal_loss_forward): returns (loss, grad, normalizer).
+/// grad: d(unreduced loss)/d(logits) laid out as (N * d1 * ..., C) rows (undefined unless
+/// compute_grad); normalizer: float64 scalar that "mean" divides by (1 otherwise, never 0).
+std::tuple<at::Tensor, at::Tensor, at::Tensor> softmax_focal_loss_forward(
+    const at::Tensor& logits, const at::Tensor& target, double gamma,
+    const c10::optional<at::Tensor>& class_weight, c10::string_view reduction,
+    int64_t ignore_index, double label_smoothing, bool compute_grad);
+
+} // namespace detail
+} // namespace rebalance

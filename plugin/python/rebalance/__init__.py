@@ -1,0 +1,25 @@
+"""rebalance: training on class-imbalanced data (LibTorch plugin).
+
+Importing this package loads ``librebalance.so`` so that ``torch.ops.rebalance.*`` and
+``torch.classes.rebalance.*`` exist, also inside ``torch.jit.script``. The library is looked
+up, in order: ``$REBALANCE_LIBRARY`` (a file path), ``$REBALANCE_BUILD_DIR/librebalance.so``,
+next to an installed package (``<prefix>/lib/librebalance.so``), and the source tree's
+``build/`` folder.
+"""
+
+
+import torch
+
+from ._loader import find_library
+
+_LIBRARY_PATH = find_library()
+torch.ops.load_library(str(_LIBRARY_PATH))
+
+from .losses import SigmoidFocalLoss, SoftmaxFocalLoss  # noqa: E402
+
+__all__ = ["SigmoidFocalLoss", "SoftmaxFocalLoss", "library_path"]
+
+
+def library_path() -> str:
+    """Absolute path of the loaded librebalance.so."""
+    return str(_LIBRARY_PATH)
