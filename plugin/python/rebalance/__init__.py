@@ -23,3 +23,6 @@ __all__ = ["SigmoidFocalLoss", "SoftmaxFocalLoss", "library_path"]
 def library_path() -> str:
     """Absolute path of the loaded librebalance.so."""
     return str(_LIBRARY_PATH)
+
+from . import resampling  # noqa: E402,F401
+__all__ += ["resampling"]

@@ -1,0 +1,112 @@
+#include "rebalance/resampling/kmeans.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <cmath>
+
+namespace rebalance {
+namespace detail {
+
+std::tuple<at::Tensor, at::Tensor> nearest_centre(const at::Tensor& x, const at::Tensor& centres,
+                                                  int64_t memory_budget) {
+  const int64_t n = x.size(0), k = centres.size(0);
+  const auto cnorm = centres.pow(2).sum(1).unsqueeze(0);
+  const int64_t rows_per_block =
+      std::max<int64_t>(1, memory_budget / (2 * std::max<int64_t>(1, k) * x.element_size()));
+  auto labels = at::empty({n}, x.options().dtype(at::kLong));
+  auto dist = at::empty({n}, x.options());
+  for (int64_t r0 = 0; r0 < n; r0 += rows_per_block) {
+    const int64_t rows = std::min(rows_per_block, n - r0);
+    const auto xb = x.narrow(0, r0, rows);
+    const auto scores = at::addmm(cnorm, xb, centres.t(), 1, -2);
+    const auto best = scores.min(1);
+    labels.narrow(0, r0, rows).copy_(std::get<1>(best));
+    dist.narrow(0, r0, rows).copy_((std::get<0>(best) + xb.pow(2).sum(1)).clamp_min(0));
+  }
+  return {labels, dist};
+}
+
+} // namespace detail
+
+namespace {
+
+// Squared distances of rows `cand` of x to every row of x: (c × n), GEMM form, clamped at 0.
+at::Tensor distances_to(const at::Tensor& x, const at::Tensor& xnorm, const at::Tensor& cand) {
+  const auto c = x.index_select(0, cand);
+  return at::addmm(xnorm.unsqueeze(0) + xnorm.index_select(0, cand).unsqueeze(1), c, x.t(), 1, -2)
+      .clamp_min(0);
+}
+
+at::Tensor kmeans_plus_plus(const at::Tensor& x, int64_t k, at::Generator& gen) {
+  const int64_t n = x.size(0);
+  const auto dev = x.device();
+  const int64_t trials = 2 + static_cast<int64_t>(std::log(static_cast<double>(k)));
+  const auto xnorm = x.pow(2).sum(1);
+  std::vector<int64_t> chosen;
+  chosen.reserve(k);
+  chosen.push_back(at::randint(n, {1}, gen, at::kLong).item<int64_t>());
+  auto closest = distances_to(x, xnorm, at::tensor({chosen[0]}, at::kLong).to(dev))
+                     .squeeze(0)
+                     .to(at::kDouble);
+  for (int64_t c = 1; c < k; ++c) {
+    const auto cum = closest.cumsum(0);
+    const auto potential = cum[-1];
+    const auto draws = at::rand({trials}, gen, at::kDouble).to(dev) * potential;
+    const auto cand = at::searchsorted(cum, draws).clamp_max(n - 1);
+    const auto d = at::minimum(closest.unsqueeze(0), distances_to(x, xnorm, cand).to(at::kDouble));
+    const auto best = d.sum(1).argmin().item<int64_t>();
+    chosen.push_back(cand[best].item<int64_t>());
+    closest = d[best];
+  }
+  return x.index_select(0, resampling::to_tensor(chosen).to(dev));
+}
+
+} // namespace
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> kmeans(const at::Tensor& x, int64_t n_clusters,
+                                                      int64_t max_iter, double tol, int64_t seed,
+                                                      int64_t memory_budget) {
+  constexpr const char* op = "kmeans";
+  resampling::check_features(op, x);
+  resampling::check_budget(op, memory_budget);
+  TORCH_CHECK_VALUE(n_clusters >= 1 && n_clusters <= x.size(0), op,
+                    ": n_clusters must be in [1, number of rows = ", x.size(0), "], got ",
+                    n_clusters);
+  TORCH_CHECK_VALUE(max_iter >= 1, op, ": max_iter must be >= 1, got ", max_iter);
+  TORCH_CHECK_VALUE(tol >= 0, op, ": tol must be >= 0, got ", tol);
+  at::NoGradGuard no_grad;
+  const auto ct = x.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
+  const auto xs = x.to(ct).contiguous();
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(seed));
+  auto centres = kmeans_plus_plus(xs, n_clusters, gen);
+  const double shift_tol = tol * xs.to(at::kDouble).var(0, /*unbiased=*/false).mean().item<double>();
+  at::Tensor labels;
+  for (int64_t it = 0; it < max_iter; ++it) {
+    auto assigned = detail::nearest_centre(xs, centres, memory_budget);
+    auto& new_labels = std::get<0>(assigned);
+    const bool same = labels.defined() && at::equal(new_labels, labels);
+    labels = new_labels;
+    if (same) {
+      break;
+    }
+    auto sums = at::zeros_like(centres).index_add_(0, labels, xs);
+    auto sizes = at::bincount(labels, {}, n_clusters);
+    const auto empty = (sizes == 0).nonzero().squeeze(1);
+    auto updated = sums / sizes.clamp_min(1).unsqueeze(1).to(ct);
+    if (empty.numel() > 0) {
+      const auto far = std::get<1>(std::get<1>(assigned).topk(empty.numel()));
+      updated.index_copy_(0, empty, xs.index_select(0, far));
+    }
+    const double shift = (updated - centres).pow(2).sum().item<double>();
+    centres = updated;
+    if (shift <= shift_tol) {
+      break;
+    }
+  }
+  labels = std::get<0>(detail::nearest_centre(xs, centres, memory_budget));
+  const auto inertia =
+      (xs.to(at::kDouble) - centres.index_select(0, labels).to(at::kDouble)).pow(2).sum();
+  return {centres.to(x.scalar_type()), labels, inertia};
+}
+
+} // namespace rebalance

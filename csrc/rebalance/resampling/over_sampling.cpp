@@ -1,0 +1,186 @@
+#include "rebalance/resampling/over_sampling.h"
+
+#include "rebalance/resampling/knn.h"
+#include "rebalance/resampling/sampling_strategy.h"
+#include "rebalance/resampling/under_sampling.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <cmath>
+#include <vector>
+
+namespace rebalance {
+
+using resampling::SamplingType;
+
+namespace {
+
+struct Classes {
+  at::Tensor labels;
+  std::vector<int64_t> counts;
+  std::vector<int64_t> target;
+  std::vector<std::vector<int64_t>> members;
+};
+
+Classes over_sampling_classes(const char* op, const at::Tensor& x, const at::Tensor& y,
+                              c10::string_view strategy, double ratio,
+                              const c10::optional<at::Tensor>& counts) {
+  resampling::check_features(op, x);
+  Classes c;
+  c.labels = resampling::check_labels(op, x, y);
+  c.counts = resampling::class_counts(c.labels);
+  c.target = resampling::resolve_sampling_strategy(op, c.counts, SamplingType::Over, strategy,
+                                                   ratio, counts);
+  c.members = resampling::class_members(c.labels, static_cast<int64_t>(c.counts.size()));
+  return c;
+}
+
+// x_new = x[rows] + u · (x[nn[rows, cols]] − x[rows]) for class rows xc (on x's device).
+at::Tensor interpolate(const at::Tensor& xc, const at::Tensor& nn, const at::Tensor& rows,
+                       const at::Tensor& cols, at::Generator& gen) {
+  const auto dev = xc.device();
+  const auto u = at::rand({rows.size(0), 1}, gen, at::kDouble).to(dev, xc.scalar_type());
+  const auto r = rows.to(dev);
+  const auto base = xc.index_select(0, r);
+  const auto partner = xc.index_select(0, nn.index_select(0, r).gather(1, cols.to(dev).unsqueeze(1))
+                                              .squeeze(1));
+  return base + u * (partner - base);
+}
+
+at::Tensor class_rows(const at::Tensor& x, const std::vector<int64_t>& m) {
+  return x.index_select(0, resampling::to_tensor(m).to(x.device()));
+}
+
+void check_class_size(const char* op, const char* what, int64_t c, int64_t size, int64_t k) {
+  TORCH_CHECK_VALUE(size > k, op, ": class ", c, " has ", size, " samples; ", what, " = ", k,
+                    " needs at least ", k + 1, " (lower ", what, " or leave the class out)");
+}
+
+std::tuple<at::Tensor, at::Tensor> concat(const at::Tensor& x, std::vector<at::Tensor>& rows,
+                                          std::vector<at::Tensor>& labels) {
+  if (rows.empty()) {
+    return {at::empty({0, x.size(1)}, x.options()), at::empty({0}, at::kLong)};
+  }
+  return {at::cat(rows), at::cat(labels)};
+}
+
+} // namespace
+
+at::Tensor random_over_sampler(const at::Tensor& y, c10::string_view strategy, double ratio,
+                               const c10::optional<at::Tensor>& counts, int64_t seed) {
+  constexpr const char* op = "random_over_sampler";
+  TORCH_CHECK_VALUE(y.dim() == 1, op, ": labels must be a 1-D tensor, got shape ", y.sizes());
+  const auto labels = resampling::check_labels(op, y.unsqueeze(1), y);
+  const auto n = resampling::class_counts(labels);
+  const auto target =
+      resampling::resolve_sampling_strategy(op, n, SamplingType::Over, strategy, ratio, counts);
+  const auto members = resampling::class_members(labels, static_cast<int64_t>(n.size()));
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(seed));
+  std::vector<at::Tensor> parts;
+  for (size_t c = 0; c < n.size(); ++c) {
+    if (target[c] > 0) {
+      parts.push_back(resampling::to_tensor(members[c])
+                          .index_select(0, at::randint(n[c], {target[c]}, gen, at::kLong)));
+    }
+  }
+  return parts.empty() ? at::empty({0}, at::kLong) : at::cat(parts);
+}
+
+std::tuple<at::Tensor, at::Tensor> smote(const at::Tensor& x, const at::Tensor& y,
+                                         c10::string_view strategy, double ratio,
+                                         const c10::optional<at::Tensor>& counts,
+                                         int64_t k_neighbors, int64_t seed,
+                                         int64_t memory_budget) {
+  constexpr const char* op = "smote";
+  resampling::check_neighbors(op, "k_neighbors", k_neighbors);
+  const auto cls = over_sampling_classes(op, x, y, strategy, ratio, counts);
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(seed));
+  std::vector<at::Tensor> rows_out, labels_out;
+  for (int64_t c = 0; c < static_cast<int64_t>(cls.counts.size()); ++c) {
+    const int64_t m = cls.target[c];
+    if (m <= 0) {
+      continue;
+    }
+    const int64_t size = cls.counts[c];
+    check_class_size(op, "k_neighbors", c, size, k_neighbors);
+    const auto xc = class_rows(x, cls.members[c]);
+    const auto self = at::arange(size, xc.options().dtype(at::kLong));
+    const auto nn = std::get<1>(detail::knn_impl(xc, xc, k_neighbors, self, memory_budget, false));
+    const auto pick = at::randint(size * k_neighbors, {m}, gen, at::kLong);
+    rows_out.push_back(interpolate(xc, nn, pick.div(k_neighbors, "floor"),
+                                   pick.remainder(k_neighbors), gen));
+    labels_out.push_back(at::full({m}, c, at::kLong));
+  }
+  return concat(x, rows_out, labels_out);
+}
+
+std::tuple<at::Tensor, at::Tensor> adasyn(const at::Tensor& x, const at::Tensor& y,
+                                          c10::string_view strategy, double ratio,
+                                          const c10::optional<at::Tensor>& counts,
+                                          int64_t n_neighbors, int64_t seed,
+                                          int64_t memory_budget) {
+  constexpr const char* op = "adasyn";
+  resampling::check_neighbors(op, "n_neighbors", n_neighbors);
+  const auto cls = over_sampling_classes(op, x, y, strategy, ratio, counts);
+  TORCH_CHECK_VALUE(n_neighbors < x.size(0) || x.size(0) == 0, op, ": n_neighbors (",
+                    n_neighbors, ") must be smaller than the number of rows (", x.size(0), ")");
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(seed));
+  const auto* l = cls.labels.data_ptr<int64_t>();
+  std::vector<at::Tensor> rows_out, labels_out;
+  for (int64_t c = 0; c < static_cast<int64_t>(cls.counts.size()); ++c) {
+    if (cls.target[c] <= 0) {
+      continue;
+    }
+    const auto& mem = cls.members[c];
+    const int64_t size = cls.counts[c];
+    const auto idx = resampling::to_tensor(mem).to(x.device());
+    const auto xc = x.index_select(0, idx);
+    const auto nn_all =
+        std::get<1>(detail::knn_impl(xc, x, n_neighbors, idx, memory_budget, false))
+            .to(at::kCPU)
+            .contiguous();
+    const auto* p = nn_all.data_ptr<int64_t>();
+    std::vector<double> share(size);
+    double total = 0;
+    for (int64_t i = 0; i < size; ++i) {
+      int64_t other = 0;
+      for (int64_t t = 0; t < n_neighbors; ++t) {
+        other += l[p[i * n_neighbors + t]] != c;
+      }
+      share[i] = static_cast<double>(other) / static_cast<double>(n_neighbors);
+      total += share[i];
+    }
+    TORCH_CHECK_VALUE(total > 0, op, ": no row of class ", c, " has a neighbour of another ",
+                      "class, so ADASYN's weights are undefined; use SMOTE instead");
+    std::vector<int64_t> rows;
+    for (int64_t i = 0; i < size; ++i) {
+      const auto g = static_cast<int64_t>(
+          std::nearbyint(share[i] / total * static_cast<double>(cls.target[c])));
+      rows.insert(rows.end(), g, i);
+    }
+    TORCH_CHECK_VALUE(!rows.empty(), op, ": the weights round to no new row for class ", c);
+    check_class_size(op, "n_neighbors", c, size, n_neighbors);
+    const auto self = at::arange(size, xc.options().dtype(at::kLong));
+    const auto nn = std::get<1>(detail::knn_impl(xc, xc, n_neighbors, self, memory_budget, false));
+    const auto r = resampling::to_tensor(rows);
+    const auto cols = at::randint(n_neighbors, {r.size(0)}, gen, at::kLong);
+    rows_out.push_back(interpolate(xc, nn, r, cols, gen));
+    labels_out.push_back(at::full({r.size(0)}, c, at::kLong));
+  }
+  return concat(x, rows_out, labels_out);
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> smote_tomek(
+    const at::Tensor& x, const at::Tensor& y, c10::string_view strategy, double ratio,
+    const c10::optional<at::Tensor>& counts, int64_t k_neighbors, int64_t seed,
+    int64_t memory_budget) {
+  const auto generated = smote(x, y, strategy, ratio, counts, k_neighbors, seed, memory_budget);
+  const auto& x_new = std::get<0>(generated);
+  const auto& y_new = std::get<1>(generated);
+  const auto kept = tomek_links(at::cat({x, x_new.to(x.scalar_type())}),
+                                at::cat({y.to(at::kCPU, at::kLong), y_new}), "all", c10::nullopt,
+                                memory_budget);
+  return {x_new, y_new, kept};
+}
+
+} // namespace rebalance

@@ -1,0 +1,192 @@
+#include "rebalance/resampling/under_sampling.h"
+
+#include "rebalance/resampling/knn.h"
+#include "rebalance/resampling/sampling_strategy.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <algorithm>
+#include <numeric>
+#include <string>
+
+namespace rebalance {
+
+using resampling::SamplingType;
+
+namespace {
+
+at::Tensor sorted_tensor(std::vector<int64_t> v) {
+  std::sort(v.begin(), v.end());
+  return resampling::to_tensor(v);
+}
+
+} // namespace
+
+at::Tensor random_under_sampler(const at::Tensor& y, c10::string_view strategy, double ratio,
+                                const c10::optional<at::Tensor>& counts, bool replacement,
+                                int64_t seed) {
+  constexpr const char* op = "random_under_sampler";
+  TORCH_CHECK_VALUE(y.dim() == 1, op, ": labels must be a 1-D tensor, got shape ", y.sizes());
+  const auto labels = resampling::check_labels(op, y.unsqueeze(1), y);
+  const auto n = resampling::class_counts(labels);
+  const auto target =
+      resampling::resolve_sampling_strategy(op, n, SamplingType::Under, strategy, ratio, counts);
+  const auto members = resampling::class_members(labels, static_cast<int64_t>(n.size()));
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(seed));
+  std::vector<int64_t> kept;
+  for (size_t c = 0; c < n.size(); ++c) {
+    const auto& m = members[c];
+    if (target[c] < 0) {
+      kept.insert(kept.end(), m.begin(), m.end());
+      continue;
+    }
+    const auto pick = replacement ? at::randint(n[c], {target[c]}, gen, at::kLong)
+                                  : at::randperm(n[c], gen, at::kLong).narrow(0, 0, target[c]);
+    const auto* p = pick.data_ptr<int64_t>();
+    for (int64_t i = 0; i < target[c]; ++i) {
+      kept.push_back(m[p[i]]);
+    }
+  }
+  return sorted_tensor(std::move(kept));
+}
+
+at::Tensor tomek_links(const at::Tensor& x, const at::Tensor& y, c10::string_view strategy,
+                       const c10::optional<at::Tensor>& counts, int64_t memory_budget) {
+  constexpr const char* op = "tomek_links";
+  resampling::check_features(op, x);
+  const auto labels = resampling::check_labels(op, x, y);
+  const auto n = resampling::class_counts(labels);
+  const auto target =
+      resampling::resolve_sampling_strategy(op, n, SamplingType::Clean, strategy, -1, counts);
+  const int64_t rows = x.size(0);
+  if (rows < 2) {
+    return at::arange(rows, at::kLong);
+  }
+  const auto self = at::arange(rows, x.options().dtype(at::kLong));
+  const auto nn = std::get<1>(detail::knn_impl(x, x, 1, self, memory_budget, false))
+                      .select(1, 0)
+                      .to(at::kCPU)
+                      .contiguous();
+  const auto* p = nn.data_ptr<int64_t>();
+  const auto* l = labels.data_ptr<int64_t>();
+  std::vector<int64_t> kept;
+  for (int64_t i = 0; i < rows; ++i) {
+    const bool link = target[l[i]] >= 0 && l[p[i]] != l[i] && p[p[i]] == i;
+    if (!link) {
+      kept.push_back(i);
+    }
+  }
+  return resampling::to_tensor(kept);
+}
+
+at::Tensor edited_nearest_neighbours(const at::Tensor& x, const at::Tensor& y,
+                                     c10::string_view strategy,
+                                     const c10::optional<at::Tensor>& counts,
+                                     int64_t n_neighbors, c10::string_view kind_sel,
+                                     int64_t memory_budget) {
+  constexpr const char* op = "edited_nearest_neighbours";
+  resampling::check_features(op, x);
+  const auto labels = resampling::check_labels(op, x, y);
+  resampling::check_neighbors(op, "n_neighbors", n_neighbors);
+  const bool all = kind_sel == "all";
+  TORCH_CHECK_VALUE(all || kind_sel == "mode", op, ": kind_sel must be \"all\" or \"mode\", got \"",
+                    std::string(kind_sel), "\"");
+  const auto n = resampling::class_counts(labels);
+  const auto num_classes = static_cast<int64_t>(n.size());
+  const auto target =
+      resampling::resolve_sampling_strategy(op, n, SamplingType::Clean, strategy, -1, counts);
+  TORCH_CHECK_VALUE(n_neighbors < x.size(0), op, ": n_neighbors (", n_neighbors,
+                    ") must be smaller than the number of rows (", x.size(0), ")");
+  const auto members = resampling::class_members(labels, num_classes);
+  const auto* l = labels.data_ptr<int64_t>();
+  std::vector<int64_t> kept;
+  std::vector<int64_t> votes(num_classes);
+  for (int64_t c = 0; c < num_classes; ++c) {
+    const auto& m = members[c];
+    if (target[c] < 0 || m.empty()) {
+      kept.insert(kept.end(), m.begin(), m.end());
+      continue;
+    }
+    const auto idx = resampling::to_tensor(m).to(x.device());
+    const auto nn = std::get<1>(detail::knn_impl(x.index_select(0, idx), x, n_neighbors, idx,
+                                                 memory_budget, false))
+                        .to(at::kCPU)
+                        .contiguous();
+    const auto* p = nn.data_ptr<int64_t>();
+    for (size_t i = 0; i < m.size(); ++i) {
+      const int64_t* row = p + i * n_neighbors;
+      bool keep;
+      if (all) {
+        keep = std::all_of(row, row + n_neighbors, [&](int64_t j) { return l[j] == c; });
+      } else {
+        std::fill(votes.begin(), votes.end(), 0);
+        for (int64_t t = 0; t < n_neighbors; ++t) {
+          ++votes[l[row[t]]];
+        }
+        keep = std::max_element(votes.begin(), votes.end()) - votes.begin() == c;
+      }
+      if (keep) {
+        kept.push_back(m[i]);
+      }
+    }
+  }
+  return sorted_tensor(std::move(kept));
+}
+
+at::Tensor near_miss(const at::Tensor& x, const at::Tensor& y, c10::string_view strategy,
+                     double ratio, const c10::optional<at::Tensor>& counts, int64_t n_neighbors,
+                     int64_t memory_budget) {
+  constexpr const char* op = "near_miss";
+  resampling::check_features(op, x);
+  const auto labels = resampling::check_labels(op, x, y);
+  resampling::check_neighbors(op, "n_neighbors", n_neighbors);
+  const auto n = resampling::class_counts(labels);
+  const auto num_classes = static_cast<int64_t>(n.size());
+  const auto target =
+      resampling::resolve_sampling_strategy(op, n, SamplingType::Under, strategy, ratio, counts);
+  const auto members = resampling::class_members(labels, num_classes);
+  int64_t minority = -1;
+  for (int64_t c = 0; c < num_classes; ++c) {
+    if (n[c] > 0 && (minority < 0 || n[c] < n[minority])) {
+      minority = c;
+    }
+  }
+  std::vector<int64_t> kept;
+  if (minority < 0) {
+    return resampling::to_tensor(kept);
+  }
+  TORCH_CHECK_VALUE(n_neighbors <= n[minority], op, ": n_neighbors (", n_neighbors,
+                    ") must be at most the size of the minority class ", minority, " (",
+                    n[minority], ")");
+  const auto reference =
+      x.index_select(0, resampling::to_tensor(members[minority]).to(x.device()));
+  for (int64_t c = 0; c < num_classes; ++c) {
+    const auto& m = members[c];
+    if (target[c] < 0 || m.empty()) {
+      kept.insert(kept.end(), m.begin(), m.end());
+      continue;
+    }
+    const auto query = x.index_select(0, resampling::to_tensor(m).to(x.device()));
+    const auto dist = std::get<0>(detail::knn_impl(query, reference, n_neighbors, at::Tensor(),
+                                                   memory_budget, false))
+                          .sqrt()
+                          .to(at::kCPU)
+                          .contiguous();
+    const auto* d = dist.data_ptr<double>();
+    std::vector<double> score(m.size());
+    for (size_t i = 0; i < m.size(); ++i) {
+      score[i] = std::accumulate(d + i * n_neighbors, d + (i + 1) * n_neighbors, 0.0);
+    }
+    std::vector<int64_t> order(m.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int64_t a, int64_t b) { return score[a] < score[b]; });
+    const auto keep = std::min<int64_t>(target[c], static_cast<int64_t>(m.size()));
+    for (int64_t i = 0; i < keep; ++i) {
+      kept.push_back(m[order[i]]);
+    }
+  }
+  return sorted_tensor(std::move(kept));
+}
+
+} // namespace rebalance

@@ -1,0 +1,151 @@
+"""NumPy-friendly front end of the data-level resampling operators (``torch.ops.rebalance.*``).
+
+Every function takes features ``X`` (n × d) and labels ``y`` (n) as NumPy arrays or tensors;
+labels may be any sortable values (mapped to 0..C-1 in sorted order, as imbalanced-learn does).
+``sampling_strategy`` takes imbalanced-learn's forms: a string, a float (binary only), a dict
+{label: count} or, for cleaning methods, a list of labels. Results come back as NumPy arrays when
+``X``/``y`` was NumPy, tensors otherwise; under-sampling returns kept row indices, over-sampling
+returns the new rows and their labels.
+"""
+
+from typing import Tuple
+
+import numpy as np
+import torch
+
+_BUDGET = 64 << 20
+
+
+def _tensor(a, dtype=None):
+    t = a if isinstance(a, torch.Tensor) else torch.as_tensor(np.asarray(a))
+    return t if dtype is None else t.to(dtype)
+
+
+def _out(t, like):
+    return t if isinstance(like, torch.Tensor) else t.cpu().numpy()
+
+
+def _labels(y):
+    """(classes, int64 label tensor in 0..C-1)."""
+    ya = y.cpu().numpy() if isinstance(y, torch.Tensor) else np.asarray(y)
+    if ya.ndim != 1:
+        raise ValueError(f"labels must be 1-D, got shape {ya.shape}")
+    classes, inverse = np.unique(ya, return_inverse=True)
+    return classes, torch.as_tensor(inverse.astype(np.int64))
+
+
+def _strategy(sampling_strategy, classes):
+    """Maps imbalanced-learn's sampling_strategy to the ops' (strategy, ratio, counts)."""
+    if isinstance(sampling_strategy, str):
+        return sampling_strategy, -1.0, None
+    if isinstance(sampling_strategy, (float, np.floating)):
+        return "auto", float(sampling_strategy), None
+    counts = torch.full((len(classes),), -1, dtype=torch.int64)
+    if isinstance(sampling_strategy, dict):
+        items = sampling_strategy.items()
+    elif isinstance(sampling_strategy, (list, tuple)):
+        items = [(label, 0) for label in sampling_strategy]
+    else:
+        raise TypeError(f"sampling_strategy must be a str, float, dict or list, "
+                        f"got {type(sampling_strategy).__name__}")
+    for label, n in items:
+        pos = np.searchsorted(classes, label)
+        if pos >= len(classes) or classes[pos] != label:
+            raise ValueError(f"sampling_strategy targets class {label!r}, "
+                             f"which is not present in the labels")
+        counts[pos] = int(n)
+    return "auto", -1.0, counts
+
+
+def knn(query, reference=None, k: int = 1, exclude_self: bool = False,
+        memory_budget: int = _BUDGET):
+    """Exact k-NN (squared Euclidean): (distances n×k, indices n×k); reference defaults to query
+    (then exclude_self applies)."""
+    q = _tensor(query)
+    r = q if reference is None else _tensor(reference)
+    d, i = torch.ops.rebalance.knn(q, r, k, exclude_self, memory_budget)
+    return _out(d, query), _out(i, query)
+
+
+def tomek_links(X, y, sampling_strategy="auto", memory_budget: int = _BUDGET):
+    """Kept row indices after removing Tomek links (imbalanced-learn's TomekLinks)."""
+    classes, yt = _labels(y)
+    s, _, counts = _strategy(sampling_strategy, classes)
+    return _out(torch.ops.rebalance.tomek_links(_tensor(X), yt, s, counts, memory_budget), X)
+
+
+def edited_nearest_neighbours(X, y, sampling_strategy="auto", n_neighbors: int = 3,
+                              kind_sel: str = "all", memory_budget: int = _BUDGET):
+    """Kept row indices of edited nearest neighbours (imbalanced-learn's EditedNearestNeighbours)."""
+    classes, yt = _labels(y)
+    s, _, counts = _strategy(sampling_strategy, classes)
+    return _out(torch.ops.rebalance.edited_nearest_neighbours(
+        _tensor(X), yt, s, counts, n_neighbors, kind_sel, memory_budget), X)
+
+
+def near_miss(X, y, sampling_strategy="auto", n_neighbors: int = 3,
+              memory_budget: int = _BUDGET):
+    """Kept row indices (sorted) of NearMiss-1 (imbalanced-learn's NearMiss(version=1))."""
+    classes, yt = _labels(y)
+    s, r, counts = _strategy(sampling_strategy, classes)
+    return _out(torch.ops.rebalance.near_miss(
+        _tensor(X), yt, s, r, counts, n_neighbors, memory_budget), X)
+
+
+def random_under_sampler(y, sampling_strategy="auto", replacement: bool = False, seed: int = 0):
+    """Kept row indices (sorted) of random under-sampling."""
+    classes, yt = _labels(y)
+    s, r, counts = _strategy(sampling_strategy, classes)
+    return _out(torch.ops.rebalance.random_under_sampler(yt, s, r, counts, replacement, seed), y)
+
+
+def random_over_sampler(y, sampling_strategy="auto", seed: int = 0):
+    """Indices of the rows to append (drawn with replacement within each class)."""
+    classes, yt = _labels(y)
+    s, r, counts = _strategy(sampling_strategy, classes)
+    return _out(torch.ops.rebalance.random_over_sampler(yt, s, r, counts, seed), y)
+
+
+def _new_rows(op, X, y, sampling_strategy, *args) -> Tuple:
+    classes, yt = _labels(y)
+    s, r, counts = _strategy(sampling_strategy, classes)
+    out = op(_tensor(X), yt, s, r, counts, *args)
+    labels = classes[out[1].numpy()]
+    return (_out(out[0], X), labels if not isinstance(y, torch.Tensor) else
+            torch.as_tensor(labels)) + tuple(_out(t, X) for t in out[2:])
+
+
+def smote(X, y, sampling_strategy="auto", k_neighbors: int = 5, seed: int = 0,
+          memory_budget: int = _BUDGET):
+    """SMOTE: (new rows, their labels)."""
+    return _new_rows(torch.ops.rebalance.smote, X, y, sampling_strategy, k_neighbors, seed,
+                     memory_budget)
+
+
+def adasyn(X, y, sampling_strategy="auto", n_neighbors: int = 5, seed: int = 0,
+           memory_budget: int = _BUDGET):
+    """ADASYN: (new rows, their labels)."""
+    return _new_rows(torch.ops.rebalance.adasyn, X, y, sampling_strategy, n_neighbors, seed,
+                     memory_budget)
+
+
+def smote_tomek(X, y, sampling_strategy="auto", k_neighbors: int = 5, seed: int = 0,
+                memory_budget: int = _BUDGET):
+    """SMOTE then Tomek cleaning: (new rows, their labels, kept indices into [X; new rows])."""
+    return _new_rows(torch.ops.rebalance.smote_tomek, X, y, sampling_strategy, k_neighbors, seed,
+                     memory_budget)
+
+
+def cluster_centroids(X, y, sampling_strategy="auto", voting: str = "soft", max_iter: int = 300,
+                      tol: float = 1e-4, seed: int = 0, memory_budget: int = _BUDGET):
+    """ClusterCentroids: (rows, labels, source index or -1), imbalanced-learn's output order."""
+    return _new_rows(torch.ops.rebalance.cluster_centroids, X, y, sampling_strategy, voting,
+                     max_iter, tol, seed, memory_budget)
+
+
+def kmeans(X, n_clusters: int, max_iter: int = 300, tol: float = 1e-4, seed: int = 0,
+           memory_budget: int = _BUDGET):
+    """k-means++ / Lloyd: (centres, labels, inertia)."""
+    c, labels, inertia = torch.ops.rebalance.kmeans(_tensor(X), n_clusters, max_iter, tol, seed,
+                                                   memory_budget)
+    return _out(c, X), _out(labels, X), float(inertia)
