@@ -26,3 +26,6 @@ def library_path() -> str:
 
 from . import resampling  # noqa: E402,F401
 __all__ += ["resampling"]
+
+from .metrics import ClassMetrics, all_reduce_metrics, confusion_matrix  # noqa: E402,F401
+__all__ += ["ClassMetrics", "all_reduce_metrics", "confusion_matrix"]

@@ -1,0 +1,75 @@
+#pragma once
+
+#include "rebalance/metrics/class_report.h"
+
+#include <ATen/ATen.h>
+#include <ATen/core/ivalue.h>
+
+#include <string>
+#include <tuple>
+
+namespace rebalance {
+
+/// Accumulates a confusion matrix over the batches of an epoch and reports per-class metrics
+/// (also torch.classes.rebalance.ClassMetrics). The whole state is one C × C int64 CPU tensor
+/// (rows = true class), so ranks combine with torch.distributed.all_reduce(metrics.state())
+/// (SUM) or merge().
+class ClassMetrics : public torch::CustomClassHolder {
+ public:
+  /// Pickled form: (num_classes, ignore_index, state (C × C), previous F1 (C, or empty)).
+  using SerializedState = std::tuple<int64_t, int64_t, at::Tensor, at::Tensor>;
+
+  /// num_classes: C >= 1; targets equal to ignore_index (default -100) are skipped.
+  explicit ClassMetrics(int64_t num_classes, int64_t ignore_index = -100);
+
+  /// Adds a batch: input is logits (N, C, d1, ...) or int64 predictions with target's shape;
+  /// target int64 (N, d1, ...) (see rebalance::confusion_matrix).
+  void update(const at::Tensor& input, const at::Tensor& target);
+
+  /// Starts a new epoch: zeroes the state in place (tensors returned by state() stay valid).
+  /// When the state holds samples, their F1 becomes the reference of the next report's
+  /// "f1 change".
+  void reset();
+
+  /// Per-class report of the current state; f1_change is relative to the epoch before the last
+  /// reset() that cleared samples.
+  ClassReport report() const;
+
+  /// report().table().
+  std::string table() const;
+
+  /// The live C × C int64 state (not a copy): in-place all_reduce on it updates this object.
+  const at::Tensor& state() const { return state_; }
+
+  /// Replaces the state with a copy of confusion (C × C, non-negative integer counts).
+  void set_state(const at::Tensor& confusion);
+
+  /// Adds another object's counts (same num_classes).
+  void merge(const ClassMetrics& other);
+
+  /// Adds a C × C count matrix (e.g. a state received from another rank).
+  void merge(const at::Tensor& confusion);
+
+  /// Number of classes C.
+  int64_t num_classes() const { return num_classes_; }
+
+  /// Target value that update() skips.
+  int64_t ignore_index() const { return ignore_index_; }
+
+  /// F1 of the previous epoch (size C, float64), or an empty tensor when there is none.
+  const at::Tensor& previous_f1() const { return previous_f1_; }
+
+  /// State for def_pickle / checkpoints; from_serialized restores it exactly.
+  SerializedState serialize() const;
+  static c10::intrusive_ptr<ClassMetrics> from_serialized(SerializedState state);
+
+ private:
+  at::Tensor checked_counts(const char* what, const at::Tensor& confusion) const;
+
+  int64_t num_classes_;
+  int64_t ignore_index_;
+  at::Tensor state_;
+  at::Tensor previous_f1_;
+};
+
+} // namespace rebalance

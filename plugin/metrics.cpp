@@ -1,0 +1,42 @@
+// Schemas and kernels of per-class evaluation: the confusion matrix op and ClassMetrics.
+#include "rebalance/metrics/class_metrics.h"
+#include "rebalance/ops/cpu/confusion_matrix_kernel.h"
+
+#include <torch/custom_class.h>
+#include <torch/library.h>
+
+namespace {
+
+using rebalance::ClassMetrics;
+using MetricsPtr = c10::intrusive_ptr<ClassMetrics>;
+
+} // namespace
+
+TORCH_LIBRARY_FRAGMENT(rebalance, m) {
+  m.def("confusion_matrix(Tensor input, Tensor target, int num_classes, "
+        "int ignore_index=-100) -> Tensor");
+
+  m.class_<ClassMetrics>("ClassMetrics")
+      .def(torch::init<int64_t, int64_t>(), "",
+           {torch::arg("num_classes"), torch::arg("ignore_index") = -100})
+      .def("update", &ClassMetrics::update)
+      .def("reset", &ClassMetrics::reset)
+      .def("report", [](const MetricsPtr& self) { return self->report().to_dict(); })
+      .def("table", &ClassMetrics::table)
+      .def("state", [](const MetricsPtr& self) { return self->state(); })
+      .def("set_state", &ClassMetrics::set_state)
+      .def("merge", [](const MetricsPtr& self, const MetricsPtr& other) { self->merge(*other); })
+      .def("merge_state",
+           [](const MetricsPtr& self, const at::Tensor& confusion) { self->merge(confusion); })
+      .def("num_classes", &ClassMetrics::num_classes)
+      .def("ignore_index", &ClassMetrics::ignore_index)
+      .def("previous_f1", [](const MetricsPtr& self) { return self->previous_f1(); })
+      .def_pickle([](const MetricsPtr& self) { return self->serialize(); },
+                  [](ClassMetrics::SerializedState state) {
+                    return ClassMetrics::from_serialized(std::move(state));
+                  });
+}
+
+TORCH_LIBRARY_IMPL(rebalance, CPU, m) {
+  m.impl("confusion_matrix", &rebalance::cpu::confusion_matrix_cpu);
+}
