@@ -1,7 +1,7 @@
 #include "rebalance/ops/cpu/sigmoid_focal_loss_kernel.h"
 
 #include "rebalance/ops/cpu/capability.h"
-#include "rebalance/ops/cpu/focal_modulator.h"
+#include "rebalance/ops/cpu/focal_math.h"
 #include "rebalance/ops/reduction.h"
 #include "rebalance/ops/sigmoid_focal_loss.h"
 
@@ -28,8 +28,8 @@ struct SigmoidFocalArgs {
 
 /// Elements [0, n) of one block. Writes loss (if non-null) and grad (if non-null), returns the
 /// block's loss sum, clears ok_x/ok_t on a non-finite logit or a target outside [0, 1].
-///   ce = max(x, 0) - x t + log1p(exp(-|x|)),  p = sigmoid(x), q = sigmoid(-x) (no 1 - p
-///   cancellation), m = 1 - p_t = p (1 - t) + q t, a = alpha_t * w.
+///   ce = max(x, 0) - x t + log1p(e), e = exp(-|x|) in (0, 1],  p = sigmoid(x),
+///   q = sigmoid(-x) (no 1 - p cancellation), m = 1 - p_t = p (1 - t) + q t, a = alpha_t * w.
 ///   loss = a ce m^g;  d loss/dx = a [(p - t) m^g + g ce m^g r (1 - 2t)] with r = p q / m <= 1,
 ///   which equals m^(g-1) p (1 - p) / m^g and is 0 where m = 0: no pow(m, g - 1).
 template <typename T>
@@ -54,7 +54,7 @@ T sigmoid_focal_block(const T* x, const T* t, const T* w, T* loss, T* grad, int6
     const Vec positive = xv >= zero;
     const Vec p = Vec::blendv(e * inv, inv, positive);
     const Vec q = Vec::blendv(inv, e * inv, positive);
-    const Vec ce = at::vec::maximum(xv, zero) - xv * tv + e.log1p();
+    const Vec ce = at::vec::maximum(xv, zero) - xv * tv + log1p_unit(e);
     const Vec m = p * (one - tv) + q * tv;
     const Vec f = args.modulator(m);
     Vec a = args.use_alpha ? alpha * tv + one_minus_alpha * (one - tv) : one;
@@ -188,25 +188,16 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> sigmoid_focal_loss_forward_kernel
 } // namespace CPU_CAPABILITY
 
 #ifdef REBALANCE_DEFAULT_CAPABILITY
-#if REBALANCE_HAVE_AVX2
-namespace AVX2 {
-std::tuple<at::Tensor, at::Tensor, at::Tensor> sigmoid_focal_loss_forward_kernel(
-    const at::Tensor&, const at::Tensor&, double, double, const c10::optional<at::Tensor>&,
-    c10::string_view, bool);
-} // namespace AVX2
-#endif
+using ForwardResult = std::tuple<at::Tensor, at::Tensor, at::Tensor>;
+REBALANCE_CPU_DISPATCH_DECLARE(ForwardResult, sigmoid_focal_loss_forward_kernel,
+                               const at::Tensor&, const at::Tensor&, double, double,
+                               const c10::optional<at::Tensor>&, c10::string_view, bool)
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> sigmoid_focal_loss_forward_cpu(
     const at::Tensor& logits, const at::Tensor& targets, double alpha, double gamma,
     const c10::optional<at::Tensor>& class_weight, c10::string_view reduction, bool compute_grad) {
-#if REBALANCE_HAVE_AVX2
-  if (use_avx2()) {
-    return AVX2::sigmoid_focal_loss_forward_kernel(logits, targets, alpha, gamma, class_weight,
-                                                   reduction, compute_grad);
-  }
-#endif
-  return DEFAULT::sigmoid_focal_loss_forward_kernel(logits, targets, alpha, gamma, class_weight,
-                                                    reduction, compute_grad);
+  REBALANCE_CPU_DISPATCH_CALL(sigmoid_focal_loss_forward_kernel, logits, targets, alpha, gamma,
+                              class_weight, reduction, compute_grad)
 }
 #endif
 

@@ -1,7 +1,7 @@
 #include "rebalance/ops/cpu/softmax_focal_loss_kernel.h"
 
 #include "rebalance/ops/cpu/capability.h"
-#include "rebalance/ops/cpu/focal_modulator.h"
+#include "rebalance/ops/cpu/focal_math.h"
 #include "rebalance/ops/reduction.h"
 #include "rebalance/ops/softmax_focal_loss.h"
 
@@ -55,82 +55,83 @@ T softmax_focal_row(const T* x, int64_t y, const SoftmaxFocalArgs<T>& args, T* g
   using Vec = at::vec::Vectorized<T>;
   constexpr int64_t V = Vec::size();
   const int64_t C = args.num_classes;
-  const Vec zero(T(0)), one(T(1)), neg_inf(-std::numeric_limits<T>::infinity());
+  const int64_t C_vec = C - C % V;  // full vectors; the tail runs scalar (no partial loads)
 
-  Vec vmax = neg_inf;
-  for (int64_t i = 0; i < C; i += V) {
-    const int64_t len = std::min<int64_t>(V, C - i);
-    Vec v = Vec::loadu(x + i, len);
-    if (len < V) v = Vec::set(neg_inf, v, len);
-    vmax = at::vec::maximum(vmax, v);
-  }
+  Vec vmax(-std::numeric_limits<T>::infinity());
+  for (int64_t i = 0; i < C_vec; i += V) vmax = at::vec::maximum(vmax, Vec::loadu(x + i));
   T lanes[V];
   vmax.store(lanes);
-  T mx = lanes[0];
-  for (int64_t k = 1; k < V; ++k) mx = (std::isnan(lanes[k]) || lanes[k] > mx) ? lanes[k] : mx;
+  T mx = -std::numeric_limits<T>::infinity();
+  for (int64_t k = 0; k < V; ++k) mx = (std::isnan(lanes[k]) || lanes[k] > mx) ? lanes[k] : mx;
+  for (int64_t i = C_vec; i < C; ++i) mx = (std::isnan(x[i]) || x[i] > mx) ? x[i] : mx;
 
   T* e = grad != nullptr ? grad : scratch_e;
   const Vec vmx(mx);
-  Vec vsum = zero;
-  for (int64_t i = 0; i < C; i += V) {
-    const int64_t len = std::min<int64_t>(V, C - i);
-    Vec ev = (Vec::loadu(x + i, len) - vmx).exp();
-    if (len < V) ev = Vec::set(zero, ev, len);
-    ev.store(e + i, len);
+  Vec vsum(T(0));
+  for (int64_t i = 0; i < C_vec; i += V) {
+    const Vec ev = (Vec::loadu(x + i) - vmx).exp();
+    ev.store(e + i);
     vsum = vsum + ev;
   }
-  const T s = lane_sum(vsum);
+  T s = lane_sum(vsum);
+  for (int64_t i = C_vec; i < C; ++i) {
+    e[i] = std::exp(x[i] - mx);
+    s += e[i];
+  }
   const T lse = mx + std::log(s);
   const T w_y = args.weight != nullptr ? args.weight[y] : T(1);
-  const ClassTerm<T> target_term(lse - x[y], args.modulator);
   const T nl_y = lse - x[y];
+  const ClassTerm<T> target_term(nl_y, args.modulator);
 
   if (args.smoothing == 0) {
     if (grad != nullptr) {
       const T G = w_y * target_term.G;
-      const Vec scale(G / s);
-      for (int64_t i = 0; i < C; i += V) {
-        const int64_t len = std::min<int64_t>(V, C - i);
-        (Vec::loadu(e + i, len) * scale).store(grad + i, len);
-      }
+      const T scale = G / s;
+      const Vec vscale(scale);
+      for (int64_t i = 0; i < C_vec; i += V) (Vec::loadu(e + i) * vscale).store(grad + i);
+      for (int64_t i = C_vec; i < C; ++i) grad[i] = e[i] * scale;
       grad[y] = -G * target_term.a;
     }
     return w_y * target_term.f * nl_y;
   }
 
+  // Label smoothing: every class contributes; per-class terms in scratch_g (w_c G_c).
   const T base = args.smoothing / static_cast<T>(C);
   const T main = T(1) - args.smoothing;
-  const Vec vlse(lse), vinv_s(T(1) / s), gamma(args.modulator.gamma());
-  Vec loss_sum = zero, g_sum = zero;
-  for (int64_t i = 0; i < C; i += V) {
-    const int64_t len = std::min<int64_t>(V, C - i);
-    const Vec nl = vlse - Vec::loadu(x + i, len);
+  const T inv_s = T(1) / s;
+  const Vec zero(T(0)), one(T(1)), vlse(lse), vinv_s(inv_s), gamma(args.modulator.gamma());
+  Vec vloss(T(0)), vg(T(0));
+  for (int64_t i = 0; i < C_vec; i += V) {
+    const Vec nl = vlse - Vec::loadu(x + i);
     const Vec a = zero - (zero - nl).expm1();
-    const Vec p = Vec::loadu(e + i, len) * vinv_s;
+    const Vec p = Vec::loadu(e + i) * vinv_s;
     const Vec f = args.modulator(a);
     const Vec r = Vec::blendv(one, nl / a, a > zero);
-    const Vec wc = args.weight != nullptr ? Vec::loadu(args.weight + i, len) : one;
-    Vec wG = wc * f * (one + gamma * p * r);
-    Vec wl = wc * f * nl;
-    if (len < V) {
-      wG = Vec::set(zero, wG, len);
-      wl = Vec::set(zero, wl, len);
-    }
-    loss_sum = loss_sum + wl;
-    g_sum = g_sum + wG;
-    if (grad != nullptr) wG.store(scratch_g + i, len);
+    const Vec wc = args.weight != nullptr ? Vec::loadu(args.weight + i) : one;
+    const Vec wG = wc * f * (one + gamma * p * r);
+    vloss = vloss + wc * f * nl;
+    vg = vg + wG;
+    wG.store(scratch_g + i);
+  }
+  T loss_sum = lane_sum(vloss), g_sum = lane_sum(vg);
+  for (int64_t i = C_vec; i < C; ++i) {
+    const ClassTerm<T> term(lse - x[i], args.modulator);
+    const T wc = args.weight != nullptr ? args.weight[i] : T(1);
+    loss_sum += wc * term.f * (lse - x[i]);
+    scratch_g[i] = wc * term.G;
+    g_sum += scratch_g[i];
   }
   if (grad != nullptr) {
-    const T S = base * lane_sum(g_sum) + main * w_y * target_term.G;
-    const Vec vS_over_s(S / s), vbase(base);
-    for (int64_t i = 0; i < C; i += V) {
-      const int64_t len = std::min<int64_t>(V, C - i);
-      (Vec::loadu(e + i, len) * vS_over_s - vbase * Vec::loadu(scratch_g + i, len))
-          .store(grad + i, len);
+    const T S = base * g_sum + main * w_y * target_term.G;
+    const T S_over_s = S * inv_s;
+    const Vec vS_over_s(S_over_s), vbase(base);
+    for (int64_t i = 0; i < C_vec; i += V) {
+      (Vec::loadu(e + i) * vS_over_s - vbase * Vec::loadu(scratch_g + i)).store(grad + i);
     }
+    for (int64_t i = C_vec; i < C; ++i) grad[i] = e[i] * S_over_s - base * scratch_g[i];
     grad[y] -= main * w_y * target_term.G;
   }
-  return base * lane_sum(loss_sum) + main * w_y * target_term.f * nl_y;
+  return base * loss_sum + main * w_y * target_term.f * nl_y;
 }
 
 template <typename scalar_t>
@@ -255,27 +256,19 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> softmax_focal_loss_forward_kernel
 } // namespace CPU_CAPABILITY
 
 #ifdef REBALANCE_DEFAULT_CAPABILITY
-#if REBALANCE_HAVE_AVX2
-namespace AVX2 {
-std::tuple<at::Tensor, at::Tensor, at::Tensor> softmax_focal_loss_forward_kernel(
-    const at::Tensor&, const at::Tensor&, double, const c10::optional<at::Tensor>&,
-    c10::string_view, int64_t, double, bool);
-} // namespace AVX2
-#endif
+using ForwardResult = std::tuple<at::Tensor, at::Tensor, at::Tensor>;
+REBALANCE_CPU_DISPATCH_DECLARE(ForwardResult, softmax_focal_loss_forward_kernel,
+                               const at::Tensor&, const at::Tensor&, double,
+                               const c10::optional<at::Tensor>&, c10::string_view, int64_t,
+                               double, bool)
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> softmax_focal_loss_forward_cpu(
     const at::Tensor& logits, const at::Tensor& target, double gamma,
     const c10::optional<at::Tensor>& class_weight, c10::string_view reduction,
     int64_t ignore_index, double label_smoothing, bool compute_grad) {
-#if REBALANCE_HAVE_AVX2
-  if (use_avx2()) {
-    return AVX2::softmax_focal_loss_forward_kernel(logits, target, gamma, class_weight, reduction,
-                                                   ignore_index, label_smoothing, compute_grad);
-  }
-#endif
-  return DEFAULT::softmax_focal_loss_forward_kernel(logits, target, gamma, class_weight,
-                                                    reduction, ignore_index, label_smoothing,
-                                                    compute_grad);
+  REBALANCE_CPU_DISPATCH_CALL(softmax_focal_loss_forward_kernel, logits, target, gamma,
+                              class_weight, reduction, ignore_index, label_smoothing,
+                              compute_grad)
 }
 #endif
 
