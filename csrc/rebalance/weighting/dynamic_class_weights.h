@@ -1,0 +1,104 @@
+#pragma once
+
+#include "rebalance/metrics/class_report.h"
+
+#include <ATen/ATen.h>
+#include <ATen/core/ivalue.h>
+#include <c10/util/string_view.h>
+#include <torch/arg.h>
+
+#include <limits>
+#include <tuple>
+
+namespace torch {
+namespace serialize {
+class InputArchive;
+class OutputArchive;
+} // namespace serialize
+} // namespace torch
+
+namespace rebalance {
+
+/// Options of DynamicClassWeights (LibTorch style).
+/// Example: `DynamicClassWeightsOptions().power(2.0).momentum(0.5).warmup_epochs(1)`.
+struct DynamicClassWeightsOptions {
+  /// Exponent applied to the difficulty 1 - score + eps, >= 0. Default: 1.0.
+  TORCH_ARG(double, power) = 1.0;
+  /// Added to the difficulty so that a perfect class keeps a weight, >= 0. Default: 0.01.
+  TORCH_ARG(double, eps) = 0.01;
+  /// Share of the previous weights kept at each update, in [0, 1); 0 = no smoothing. Default: 0.
+  TORCH_ARG(double, momentum) = 0.0;
+  /// Lower bound of every weight (of a class with base weight > 0), >= 0. Default: 0.
+  TORCH_ARG(double, min_weight) = 0.0;
+  /// Upper bound of every weight, > 0 (may be inf). Default: inf.
+  TORCH_ARG(double, max_weight) = std::numeric_limits<double>::infinity();
+  /// Number of first updates that keep the (normalised) base weights. Default: 0.
+  TORCH_ARG(int64_t, warmup_epochs) = 0;
+};
+
+/// Per-class loss weights that follow per-class evaluation at each epoch end (class-wise
+/// difficulty-balanced weighting, Sinha et al. 2020); also torch.classes.rebalance.
+/// DynamicClassWeights. With base weights b (C,) and per-class scores s in [0, 1]:
+///   target_c = b_c (1 - s_c + eps)^power, scaled to sum C      (b during warm-up)
+///   w <- momentum w + (1 - momentum) target
+///   w <- clip(a w, min_weight, max_weight) with the scale a chosen so that sum w = C
+/// Classes with b_c = 0 keep weight 0 and are not clipped; the clipped sum is C over the
+/// others. If every target is 0 (all scores 1 with eps 0) the base weights are used.
+/// The state is float64; weights() returns it as float32.
+class DynamicClassWeights : public torch::CustomClassHolder {
+ public:
+  /// Pickled form: (options as float64 [power, eps, momentum, min, max, warmup], base (C),
+  /// weights (C), epoch).
+  using SerializedState = std::tuple<at::Tensor, at::Tensor, at::Tensor, int64_t>;
+
+  /// base_weights: (C,) non-negative, finite, not all 0 (e.g. from class_weights, or ones).
+  /// Errors (ValueError): bad base weights or options, min/max bounds that cannot sum to C.
+  explicit DynamicClassWeights(const at::Tensor& base_weights,
+                               DynamicClassWeightsOptions options = {});
+
+  /// Ends an epoch with per-class scores s (C,), higher = better, in [0, 1]; returns weights().
+  /// Errors (ValueError): wrong length, NaN, values outside [0, 1].
+  at::Tensor update(const at::Tensor& scores);
+
+  /// update() with a column of a ClassReport: "recall" (class-wise accuracy), "f1",
+  /// "precision" or "accuracy" (one-vs-rest accuracy).
+  at::Tensor update(const ClassReport& report, c10::string_view score = "recall");
+
+  /// Current weights, (C,) float32, summing to C (up to clipping limits).
+  at::Tensor weights() const;
+
+  /// Current weights in float64 (the exact state).
+  const at::Tensor& weights_double() const { return weights_; }
+
+  /// Normalised base weights (C,) float64.
+  const at::Tensor& base_weights() const { return base_; }
+
+  /// Number of update() calls so far.
+  int64_t epoch() const { return epoch_; }
+
+  /// Options in use.
+  const DynamicClassWeightsOptions& options() const { return options_; }
+
+  /// Writes / restores the whole state (options, base, weights, epoch) exactly.
+  void save(torch::serialize::OutputArchive& archive) const;
+  void load(torch::serialize::InputArchive& archive);
+
+  /// State for def_pickle; from_serialized restores it exactly.
+  SerializedState serialize() const;
+  static c10::intrusive_ptr<DynamicClassWeights> from_serialized(SerializedState state);
+
+ private:
+  void restore(const at::Tensor& options, const at::Tensor& base, const at::Tensor& weights,
+               int64_t epoch);
+  at::Tensor project(const at::Tensor& w) const;
+
+  DynamicClassWeightsOptions options_;
+  at::Tensor base_;
+  at::Tensor weights_;
+  int64_t epoch_ = 0;
+};
+
+/// Column `score` ("recall", "f1", "precision", "accuracy") of a report, float64 (C,).
+at::Tensor report_scores(const ClassReport& report, c10::string_view score);
+
+} // namespace rebalance

@@ -1,0 +1,62 @@
+#include "rebalance/weighting/logit_adjusted_cross_entropy.h"
+
+#include "rebalance/ops/softmax_focal_loss.h"
+#include "rebalance/weighting/class_weights.h"
+
+#include <ATen/core/dispatch/Dispatcher.h>
+
+#include <cmath>
+#include <vector>
+
+namespace rebalance {
+
+at::Tensor logit_adjusted_cross_entropy(const at::Tensor& logits, const at::Tensor& target,
+                                        const at::Tensor& log_prior, double tau,
+                                        const c10::optional<at::Tensor>& class_weight,
+                                        c10::string_view reduction, int64_t ignore_index) {
+  static auto op = c10::Dispatcher::singleton()
+                       .findSchemaOrThrow("rebalance::logit_adjusted_cross_entropy", "")
+                       .typed<decltype(logit_adjusted_cross_entropy)>();
+  return op.call(logits, target, log_prior, tau, class_weight, reduction, ignore_index);
+}
+
+at::Tensor log_prior_from_counts(const at::Tensor& counts) {
+  const at::Tensor n = detail::checked_per_class("log_prior_from_counts", "counts", counts, -1);
+  const double total = n.sum().item<double>();
+  TORCH_CHECK_VALUE(total > 0, "log_prior_from_counts: counts must not all be 0");
+  const auto dtype = at::isFloatingType(counts.scalar_type())
+                         ? counts.scalar_type()
+                         : c10::typeMetaToScalarType(at::get_default_dtype());
+  return (n / total).clamp_min(1e-12 / total).log().to(counts.device(), dtype);
+}
+
+namespace detail {
+
+at::Tensor logit_adjusted_cross_entropy_impl(const at::Tensor& logits, const at::Tensor& target,
+                                             const at::Tensor& log_prior, double tau,
+                                             const c10::optional<at::Tensor>& class_weight,
+                                             c10::string_view reduction, int64_t ignore_index) {
+  constexpr const char* op = "logit_adjusted_cross_entropy";
+  TORCH_CHECK_TYPE(at::isFloatingType(logits.scalar_type()), op,
+                   ": logits must be a floating-point tensor, got ", logits.scalar_type());
+  TORCH_CHECK_VALUE(logits.dim() >= 1, op, ": logits must be (N, C, d1, ...) or (C), got a 0-dim tensor");
+  const int64_t class_dim = logits.dim() == 1 ? 0 : 1;
+  const int64_t C = logits.size(class_dim);
+  TORCH_CHECK_TYPE(at::isFloatingType(log_prior.scalar_type()), op,
+                   ": log_prior must be a floating-point tensor, got ", log_prior.scalar_type());
+  TORCH_CHECK_VALUE(log_prior.dim() == 1 && log_prior.numel() == C, op,
+                    ": log_prior must be 1-D with ", C, " entries, got shape ", log_prior.sizes());
+  TORCH_CHECK_VALUE(log_prior.device() == logits.device(), op, ": log_prior must be on ",
+                    logits.device(), ", got ", log_prior.device());
+  TORCH_CHECK_VALUE(log_prior.detach().isfinite().all().item<bool>(), op,
+                    ": log_prior must be finite, got NaN or inf");
+  TORCH_CHECK_VALUE(std::isfinite(tau), op, ": tau must be finite, got ", tau);
+  std::vector<int64_t> shape(logits.dim(), 1);
+  shape[class_dim] = C;
+  const at::Tensor adjusted = logits + log_prior.to(logits.scalar_type()).view(shape) * tau;
+  return softmax_focal_loss(adjusted, target, /*gamma=*/0.0, class_weight, reduction,
+                            ignore_index, /*label_smoothing=*/0.0);
+}
+
+} // namespace detail
+} // namespace rebalance

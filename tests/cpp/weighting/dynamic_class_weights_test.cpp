@@ -1,0 +1,60 @@
+#include "rebalance/weighting/dynamic_class_weights.h"
+
+#include "rebalance/metrics/class_metrics.h"
+
+#include <ATen/ATen.h>
+#include <c10/util/Exception.h>
+#include <gtest/gtest.h>
+#include <torch/serialize/input-archive.h>
+#include <torch/serialize/output-archive.h>
+
+#include <sstream>
+
+namespace {
+
+rebalance::DynamicClassWeightsOptions options() {
+  return rebalance::DynamicClassWeightsOptions().power(2.0).momentum(0.5).min_weight(0.2).max_weight(2.5).warmup_epochs(1);
+}
+
+TEST(DynamicClassWeights, ResumeFromArchiveMatchesUninterruptedRun) {
+  at::manual_seed(0);
+  const at::Tensor scores = at::rand({8, 5}, at::kDouble);
+  const at::Tensor base = at::tensor({1.0, 2.0, 0.5, 1.0, 3.0}, at::kDouble);
+  rebalance::DynamicClassWeights straight(base, options());
+  for (int64_t e = 0; e < 8; ++e) straight.update(scores[e]);
+
+  rebalance::DynamicClassWeights first(base, options());
+  for (int64_t e = 0; e < 4; ++e) first.update(scores[e]);
+  std::stringstream stream;
+  torch::serialize::OutputArchive out;
+  first.save(out);
+  out.save_to(stream);
+  torch::serialize::InputArchive in;
+  in.load_from(stream);
+  rebalance::DynamicClassWeights resumed(at::ones({5}, at::kDouble));
+  resumed.load(in);
+  for (int64_t e = 4; e < 8; ++e) resumed.update(scores[e]);
+  EXPECT_TRUE(resumed.weights_double().equal(straight.weights_double()));
+  EXPECT_EQ(resumed.epoch(), 8);
+  EXPECT_NEAR(straight.weights_double().sum().item<double>(), 5.0, 1e-9);
+}
+
+TEST(DynamicClassWeights, WorseClassGetsMoreWeightFromReport) {
+  rebalance::ClassMetrics metrics(2);
+  // class 0 always right, class 1 right half of the time
+  metrics.update(at::tensor({0, 0, 1, 0}, at::kLong), at::tensor({0, 0, 1, 1}, at::kLong));
+  rebalance::DynamicClassWeights w(at::ones({2}));
+  const at::Tensor out = w.update(metrics.report(), "recall");
+  EXPECT_GT(out[1].item<float>(), out[0].item<float>());
+  EXPECT_NEAR(out.sum().item<float>(), 2.0f, 1e-6);
+}
+
+TEST(DynamicClassWeights, BadScores) {
+  rebalance::DynamicClassWeights w(at::ones({3}));
+  EXPECT_THROW(w.update(at::tensor({0.1, NAN, 0.2}, at::kDouble)), c10::ValueError);
+  EXPECT_THROW(w.update(at::tensor({0.1, 1.2, 0.2}, at::kDouble)), c10::ValueError);
+  EXPECT_THROW(w.update(at::tensor({0.1, 0.2}, at::kDouble)), c10::ValueError);
+  EXPECT_EQ(w.epoch(), 0);
+}
+
+} // namespace

@@ -1,0 +1,142 @@
+"""DynamicClassWeights: the update rule written here in numpy, options, resume, errors."""
+import copy
+from typing import Dict
+import io
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+from rebalance.metrics import ClassMetrics
+from rebalance.weighting import DynamicClassWeights
+
+C = 4
+BASE = np.array([0.5, 1.0, 2.0, 4.0])
+
+
+def numpy_rule(base, weights, scores, power, eps, momentum):
+    base = base * len(base) / base.sum()
+    target = base * (1 - scores + eps) ** power
+    target = target * len(base) / target.sum()
+    w = momentum * weights + (1 - momentum) * target
+    return w * len(base) / w.sum()
+
+
+def score_stream(seed, epochs):
+    g = torch.Generator().manual_seed(seed)
+    return [torch.rand(C, dtype=torch.float64, generator=g) for _ in range(epochs)]
+
+
+@pytest.mark.parametrize("power,eps,momentum,warmup", [(1.0, 0.01, 0.0, 0), (2.0, 0.1, 0.6, 2),
+                                                       (0.0, 0.0, 0.3, 1)])
+def test_update_rule_matches_numpy(power, eps, momentum, warmup):
+    dw = DynamicClassWeights(torch.from_numpy(BASE), power=power, eps=eps, momentum=momentum,
+                             warmup_epochs=warmup)
+    base = BASE * C / BASE.sum()
+    np.testing.assert_allclose(dw.weights_double().numpy(), base)
+    w = base
+    for epoch, s in enumerate(score_stream(0, 6), start=1):
+        out = dw.update(s)
+        w = base if epoch <= warmup else numpy_rule(BASE, w, s.numpy(), power, eps, momentum)
+        np.testing.assert_allclose(dw.weights_double().numpy(), w, rtol=1e-12)
+        assert out.dtype == torch.float32 and dw.epoch() == epoch
+        np.testing.assert_allclose(out.numpy(), w, rtol=1e-6)
+
+
+def test_clip_bounds_and_sum():
+    dw = DynamicClassWeights(torch.ones(C), power=3.0, min_weight=0.3, max_weight=1.6)
+    dw.update(torch.tensor([1.0, 0.0, 0.9, 0.95]))
+    w = dw.weights_double()
+    assert (w >= 0.3 - 1e-12).all() and (w <= 1.6 + 1e-12).all()
+    assert w.sum().item() == pytest.approx(C, rel=1e-9)
+    raw = (1 - np.array([1.0, 0.0, 0.9, 0.95]) + 0.01) ** 3
+    free = (w > 0.3 + 1e-9) & (w < 1.6 - 1e-9)  # unclipped classes keep their ratios
+    ratios = w.numpy()[free.numpy()] / raw[free.numpy()]
+    np.testing.assert_allclose(ratios, ratios[0], rtol=1e-6)
+    with pytest.raises(ValueError, match="cannot sum"):
+        DynamicClassWeights(torch.ones(C), max_weight=0.9)
+
+
+def test_zero_base_weight_stays_zero():
+    dw = DynamicClassWeights(torch.tensor([1.0, 0.0, 1.0, 1.0]), min_weight=0.2)
+    w = dw.update(torch.tensor([0.2, 0.1, 0.9, 0.5]))
+    assert w[1] == 0 and w.sum().item() == pytest.approx(C, rel=1e-6)
+
+
+def test_update_from_report_uses_the_chosen_score():
+    g = torch.Generator().manual_seed(2)
+    m = ClassMetrics(C)
+    m.update(torch.randint(0, C, (200,), generator=g), torch.randint(0, C, (200,), generator=g))
+    report = m.report()
+    for score, key in (("recall", "recall"), ("f1", "f1"), ("accuracy", "class_accuracy")):
+        a, b = DynamicClassWeights(torch.ones(C)), DynamicClassWeights(torch.ones(C))
+        assert a.update_from_report(report, score).equal(b.update(report[key]))
+    with pytest.raises(ValueError, match="score"):
+        DynamicClassWeights(torch.ones(C)).update_from_report(report, "loss")
+
+
+def test_resumed_object_matches_uninterrupted_run():
+    scores = score_stream(3, 10)
+    kwargs = dict(power=1.5, eps=0.05, momentum=0.7, min_weight=0.1, max_weight=3.0,
+                  warmup_epochs=2)
+    straight = DynamicClassWeights(torch.from_numpy(BASE), **kwargs)
+    for s in scores:
+        straight.update(s)
+    first = DynamicClassWeights(torch.from_numpy(BASE), **kwargs)
+    for s in scores[:5]:
+        first.update(s)
+    for resumed in (pickle.loads(pickle.dumps(first)), copy.deepcopy(first)):
+        for s in scores[5:]:
+            resumed.update(s)
+        assert resumed.weights_double().equal(straight.weights_double())
+        assert resumed.epoch() == straight.epoch() == 10
+
+
+def test_scripted_module_carries_weights_as_buffer():
+    class Trainer(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.dynamic = DynamicClassWeights(torch.ones(C), momentum=0.5)
+            self.register_buffer("weight", self.dynamic.weights())
+
+        @torch.jit.export
+        def end_epoch(self, report: Dict[str, torch.Tensor]) -> None:
+            self.weight.copy_(self.dynamic.update_from_report(report, "f1"))
+
+        def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+            return torch.ops.rebalance.softmax_focal_loss(logits, target, 2.0, self.weight)
+
+    scripted = torch.jit.script(Trainer())
+    m = ClassMetrics(C)
+    g = torch.Generator().manual_seed(4)
+    logits, target = torch.randn(100, C, generator=g), torch.randint(0, C, (100,), generator=g)
+    m.update(logits, target)
+    scripted.end_epoch(m.report())
+    reference = DynamicClassWeights(torch.ones(C), momentum=0.5).update(m.report()["f1"])
+    assert scripted.weight.equal(reference)
+    buffer = io.BytesIO()
+    torch.jit.save(scripted, buffer)
+    buffer.seek(0)
+    loaded = torch.jit.load(buffer)
+    assert loaded.weight.equal(reference) and loaded.dynamic.epoch() == 1
+    assert loaded(logits, target).item() == pytest.approx(scripted(logits, target).item())
+
+
+def test_bad_input():
+    dw = DynamicClassWeights(torch.ones(C))
+    with pytest.raises(ValueError, match="NaN"):
+        dw.update(torch.tensor([0.1, float("nan"), 0.2, 0.3]))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        dw.update(torch.tensor([0.1, 1.5, 0.2, 0.3]))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        dw.update(torch.tensor([0.1, -0.1, 0.2, 0.3]))
+    with pytest.raises(ValueError, match="entries"):
+        dw.update(torch.rand(C + 1))
+    assert dw.epoch() == 0  # rejected updates change nothing
+    with pytest.raises(ValueError, match="base_weights"):
+        DynamicClassWeights(torch.tensor([1.0, -1.0]))
+    with pytest.raises(ValueError, match="momentum"):
+        DynamicClassWeights(torch.ones(C), momentum=1.0)
+    with pytest.raises(ValueError, match="power"):
+        DynamicClassWeights(torch.ones(C), power=-1.0)
