@@ -30,6 +30,9 @@ __all__ += ["resampling"]
 from .metrics import ClassMetrics, all_reduce_metrics, confusion_matrix  # noqa: E402,F401
 __all__ += ["ClassMetrics", "all_reduce_metrics", "confusion_matrix"]
 
+from .sampling import AdaptiveSampler  # noqa: E402,F401
+__all__ += ["AdaptiveSampler"]
+
 from .weighting import (DynamicClassWeights, LogitAdjustedCrossEntropyLoss,  # noqa: E402,F401
                         class_weights, log_prior_from_counts, logit_adjusted_cross_entropy)
 __all__ += ["DynamicClassWeights", "LogitAdjustedCrossEntropyLoss", "class_weights",

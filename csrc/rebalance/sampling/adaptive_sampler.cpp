@@ -1,0 +1,247 @@
+#include "rebalance/sampling/adaptive_sampler.h"
+
+#include "rebalance/sampling/epoch_plan.h"
+#include "rebalance/sampling/label_index.h"
+
+#include <ATen/ATen.h>
+#include <torch/serialize/archive.h>
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <numeric>
+
+namespace rebalance {
+
+struct AdaptiveSampler::State {
+  State(const at::Tensor& labels, int64_t num_classes, AdaptiveSamplerOptions opts)
+      : options(std::move(opts)),
+        index(labels, num_classes),
+        policy(options.policy(), index.counts()) {
+    sampling::shard_size(0, options.world_size(), options.drop_last());
+    TORCH_CHECK_VALUE(options.rank() >= 0 && options.rank() < options.world_size(),
+                      "AdaptiveSampler: rank must be in [0, world_size = ", options.world_size(),
+                      "), got ", options.rank());
+  }
+
+  at::Tensor build(const std::vector<int64_t>& counts, int64_t at_epoch) const {
+    return sampling::shard_plan(
+        sampling::build_epoch_plan(index, counts, static_cast<uint64_t>(options.seed()),
+                                   at_epoch),
+        options.rank(), options.world_size(), options.drop_last());
+  }
+
+  AdaptiveSamplerOptions options;
+  sampling::LabelIndex index;
+  sampling::SamplingPolicy policy;
+  int64_t epoch = 0;
+  // The running epoch: built by reset() from plan_counts at plan_epoch.
+  bool active = false;
+  bool resume_pending = false;
+  int64_t plan_epoch = 0;
+  std::vector<int64_t> plan_counts;
+  at::Tensor shard;
+  int64_t position = 0;
+};
+
+namespace {
+
+std::vector<int64_t> empty_classes(const std::vector<int64_t>& counts) {
+  std::vector<int64_t> empty;
+  for (size_t c = 0; c < counts.size(); ++c) {
+    if (counts[c] == 0) empty.push_back(static_cast<int64_t>(c));
+  }
+  return empty;
+}
+
+at::Tensor to_tensor(const std::vector<int64_t>& v) { return at::tensor(v, at::kLong); }
+
+at::Tensor to_tensor(const std::vector<double>& v) { return at::tensor(v, at::kDouble); }
+
+template <typename T>
+std::vector<T> to_vector(const at::Tensor& t) {
+  const at::Tensor c = t.contiguous();
+  return std::vector<T>(c.data_ptr<T>(), c.data_ptr<T>() + c.numel());
+}
+
+c10::IValue read(torch::serialize::InputArchive& archive, const std::string& key) {
+  c10::IValue value;
+  archive.read(key, value);
+  return value;
+}
+
+at::Tensor read_tensor(torch::serialize::InputArchive& archive, const std::string& key) {
+  at::Tensor value;
+  archive.read(key, value);
+  return value;
+}
+
+} // namespace
+
+AdaptiveSampler::AdaptiveSampler(const at::Tensor& labels, int64_t num_classes,
+                                 AdaptiveSamplerOptions options)
+    : state_(std::make_shared<State>(labels, num_classes, std::move(options))) {
+  const auto empty = empty_classes(state_->index.counts());
+  if (!empty.empty()) {
+    TORCH_WARN("AdaptiveSampler: classes [", fmt::format("{}", fmt::join(empty, ", ")),
+               "] have no samples; they are skipped");
+  }
+}
+
+void AdaptiveSampler::reset(c10::optional<size_t> new_size) {
+  State& s = *state_;
+  if (new_size.has_value()) {
+    TORCH_CHECK_VALUE(static_cast<int64_t>(*new_size) == s.index.size(),
+                      "AdaptiveSampler.reset: the dataset size is fixed by the labels (",
+                      s.index.size(), "), got new_size ", *new_size);
+  }
+  if (s.resume_pending) {
+    s.resume_pending = false;
+    return;
+  }
+  s.plan_counts = s.policy.draw_counts(s.epoch);
+  s.plan_epoch = s.epoch;
+  s.shard = s.build(s.plan_counts, s.plan_epoch);
+  s.position = 0;
+  s.active = true;
+  if (s.options.log_epochs()) fmt::print(stderr, "{}\n", describe());
+}
+
+c10::optional<std::vector<size_t>> AdaptiveSampler::next(size_t batch_size) {
+  State& s = *state_;
+  if (!s.active) reset();
+  s.resume_pending = false;
+  const int64_t left = s.shard.numel() - s.position;
+  if (left <= 0 || batch_size == 0) return c10::nullopt;
+  const int64_t take = std::min(left, static_cast<int64_t>(batch_size));
+  const int64_t* first = s.shard.data_ptr<int64_t>() + s.position;
+  s.position += take;
+  return std::vector<size_t>(first, first + take);
+}
+
+void AdaptiveSampler::set_epoch(int64_t epoch) {
+  TORCH_CHECK_VALUE(epoch >= 0, "AdaptiveSampler.set_epoch: epoch must be >= 0, got ", epoch);
+  state_->epoch = epoch;
+}
+
+int64_t AdaptiveSampler::epoch() const { return state_->epoch; }
+
+void AdaptiveSampler::update(const at::Tensor& scores) { state_->policy.update(scores); }
+
+std::vector<int64_t> AdaptiveSampler::draw_counts() const {
+  return state_->policy.draw_counts(state_->epoch);
+}
+
+at::Tensor AdaptiveSampler::indices() const {
+  return state_->build(draw_counts(), state_->epoch);
+}
+
+int64_t AdaptiveSampler::size() const {
+  const auto counts = draw_counts();
+  int64_t total = 0;
+  for (size_t c = 0; c < counts.size(); ++c) {
+    if (state_->index.counts()[c] > 0) total += counts[c];
+  }
+  return sampling::shard_size(total, state_->options.world_size(),
+                              state_->options.drop_last());
+}
+
+int64_t AdaptiveSampler::position() const { return state_->position; }
+
+std::string AdaptiveSampler::describe() const {
+  const State& s = *state_;
+  const bool running = s.active && s.plan_epoch == s.epoch;
+  const auto counts = running ? s.plan_counts : draw_counts();
+  const int64_t total = std::accumulate(counts.begin(), counts.end(), int64_t{0});
+  std::string line = fmt::format(
+      "AdaptiveSampler[{}] epoch {}: {} draws, rank {}/{} yields {} | n_c/N_c:",
+      sampling::policy_kind_name(s.options.policy().kind()), s.epoch, total,
+      s.options.rank(), s.options.world_size(), size());
+  for (size_t c = 0; c < counts.size(); ++c) {
+    line += fmt::format(" {}:{}/{}", c, counts[c], s.index.counts()[c]);
+  }
+  return line;
+}
+
+const sampling::SamplingPolicy& AdaptiveSampler::policy() const { return state_->policy; }
+
+const AdaptiveSamplerOptions& AdaptiveSampler::options() const { return state_->options; }
+
+const std::vector<int64_t>& AdaptiveSampler::class_counts() const {
+  return state_->index.counts();
+}
+
+at::Tensor AdaptiveSampler::labels() const { return state_->index.labels(); }
+
+void AdaptiveSampler::save(torch::serialize::OutputArchive& archive) const {
+  const State& s = *state_;
+  const auto& p = s.options.policy();
+  archive.write("labels", s.index.labels(), /*is_buffer=*/true);
+  archive.write("num_classes", s.index.num_classes());
+  archive.write("policy", sampling::policy_kind_name(p.kind()));
+  archive.write("budget", p.budget().has_value() ? *p.budget() : int64_t{-1});
+  archive.write("q", p.q());
+  archive.write("total_epochs", p.total_epochs());
+  archive.write("ratio", p.ratio());
+  archive.write("step", p.step());
+  archive.write("smoothing", p.smoothing());
+  archive.write("floor", p.floor());
+  archive.write("ceiling", p.ceiling());
+  archive.write("counts", to_tensor(p.counts()), /*is_buffer=*/true);
+  archive.write("seed", s.options.seed());
+  archive.write("rank", s.options.rank());
+  archive.write("world_size", s.options.world_size());
+  archive.write("drop_last", s.options.drop_last());
+  archive.write("log_epochs", s.options.log_epochs());
+  archive.write("multipliers", to_tensor(s.policy.multipliers()), /*is_buffer=*/true);
+  archive.write("scores", to_tensor(s.policy.scores()), /*is_buffer=*/true);
+  archive.write("has_scores", !s.policy.scores().empty());
+  archive.write("num_updates", s.policy.num_updates());
+  archive.write("epoch", s.epoch);
+  archive.write("active", s.active);
+  archive.write("plan_epoch", s.plan_epoch);
+  archive.write("plan_counts", to_tensor(s.plan_counts), /*is_buffer=*/true);
+  archive.write("position", s.position);
+}
+
+void AdaptiveSampler::load(torch::serialize::InputArchive& archive) {
+  sampling::SamplingPolicyOptions p(
+      sampling::parse_policy_kind(read(archive, "policy").toStringRef()));
+  const int64_t budget = read(archive, "budget").toInt();
+  if (budget >= 0) p.budget(budget);
+  p.q(read(archive, "q").toDouble())
+      .total_epochs(read(archive, "total_epochs").toInt())
+      .ratio(read(archive, "ratio").toDouble())
+      .step(read(archive, "step").toDouble())
+      .smoothing(read(archive, "smoothing").toDouble())
+      .floor(read(archive, "floor").toDouble())
+      .ceiling(read(archive, "ceiling").toDouble())
+      .counts(to_vector<int64_t>(read_tensor(archive, "counts")));
+  AdaptiveSamplerOptions options(p);
+  options.seed(read(archive, "seed").toInt())
+      .rank(read(archive, "rank").toInt())
+      .world_size(read(archive, "world_size").toInt())
+      .drop_last(read(archive, "drop_last").toBool())
+      .log_epochs(read(archive, "log_epochs").toBool());
+  State loaded(read_tensor(archive, "labels"), read(archive, "num_classes").toInt(), options);
+  loaded.policy.set_state(
+      to_vector<double>(read_tensor(archive, "multipliers")),
+      read(archive, "has_scores").toBool() ? to_vector<double>(read_tensor(archive, "scores"))
+                                           : std::vector<double>{},
+      read(archive, "num_updates").toInt());
+  loaded.epoch = read(archive, "epoch").toInt();
+  loaded.active = read(archive, "active").toBool();
+  if (loaded.active) {
+    loaded.plan_epoch = read(archive, "plan_epoch").toInt();
+    loaded.plan_counts = to_vector<int64_t>(read_tensor(archive, "plan_counts"));
+    loaded.shard = loaded.build(loaded.plan_counts, loaded.plan_epoch);
+    loaded.position = read(archive, "position").toInt();
+    TORCH_CHECK_VALUE(loaded.position >= 0 && loaded.position <= loaded.shard.numel(),
+                      "AdaptiveSampler.load: position ", loaded.position,
+                      " is outside the saved epoch of ", loaded.shard.numel(), " indices");
+    loaded.resume_pending = true;
+  }
+  *state_ = std::move(loaded);
+}
+
+} // namespace rebalance

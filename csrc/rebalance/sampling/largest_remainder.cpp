@@ -1,0 +1,55 @@
+#include "rebalance/sampling/largest_remainder.h"
+
+#include <c10/util/Exception.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace rebalance {
+namespace sampling {
+
+std::vector<int64_t> largest_remainder(const std::vector<double>& weights, int64_t total) {
+  TORCH_CHECK_VALUE(total >= 0, "largest_remainder: total must be >= 0, got ", total);
+  const size_t num = weights.size();
+  std::vector<int64_t> counts(num, 0);
+  double sum = 0;
+  for (double w : weights) {
+    TORCH_CHECK_VALUE(std::isfinite(w) && w >= 0,
+                      "largest_remainder: weights must be finite and >= 0, got ", w);
+    sum += w;
+  }
+  if (total == 0 || sum <= 0) return counts;
+  std::vector<double> fraction(num);
+  int64_t assigned = 0;
+  for (size_t c = 0; c < num; ++c) {
+    const double quota = static_cast<double>(total) * weights[c] / sum;
+    const double whole = std::floor(quota);
+    counts[c] = static_cast<int64_t>(whole);
+    fraction[c] = weights[c] > 0 ? quota - whole : -1.0;
+    assigned += counts[c];
+  }
+  // Rounding can leave Σ floor(q_c) a hair above total; take the excess back from the smallest
+  // fractions so the sum stays exact.
+  std::vector<size_t> order(num);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return fraction[a] > fraction[b]; });
+  const size_t positive = static_cast<size_t>(
+      std::count_if(weights.begin(), weights.end(), [](double w) { return w > 0; }));
+  int64_t left = total - assigned;
+  for (size_t i = 0; left > 0; i = (i + 1) % positive) {
+    ++counts[order[i]];
+    --left;
+  }
+  for (size_t i = num; left < 0 && i-- > 0;) {
+    if (counts[order[i]] > 0) {
+      --counts[order[i]];
+      ++left;
+    }
+  }
+  return counts;
+}
+
+} // namespace sampling
+} // namespace rebalance

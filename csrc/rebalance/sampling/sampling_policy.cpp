@@ -1,0 +1,195 @@
+#include "rebalance/sampling/sampling_policy.h"
+
+#include "rebalance/sampling/largest_remainder.h"
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace rebalance {
+namespace sampling {
+namespace {
+
+void check_options(const SamplingPolicyOptions& o, int64_t num_classes) {
+  const char* op = "SamplingPolicy";
+  if (o.budget().has_value()) {
+    TORCH_CHECK_VALUE(*o.budget() >= 0, op, ": budget must be >= 0, got ", *o.budget());
+  }
+  TORCH_CHECK_VALUE(std::isfinite(o.q()), op, ": q must be finite, got ", o.q());
+  TORCH_CHECK_VALUE(o.total_epochs() > 0, op, ": total_epochs must be > 0, got ",
+                    o.total_epochs());
+  TORCH_CHECK_VALUE(std::isfinite(o.ratio()) && o.ratio() > 0, op,
+                    ": ratio must be finite and > 0, got ", o.ratio());
+  TORCH_CHECK_VALUE(std::isfinite(o.step()) && o.step() >= 0, op,
+                    ": step must be finite and >= 0, got ", o.step());
+  TORCH_CHECK_VALUE(o.smoothing() >= 0 && o.smoothing() < 1, op,
+                    ": smoothing must be in [0, 1), got ", o.smoothing());
+  TORCH_CHECK_VALUE(std::isfinite(o.floor()) && o.floor() > 0, op,
+                    ": floor must be finite and > 0, got ", o.floor());
+  TORCH_CHECK_VALUE(std::isfinite(o.ceiling()) && o.ceiling() >= o.floor(), op,
+                    ": ceiling must be finite and >= floor (", o.floor(), "), got ",
+                    o.ceiling());
+  if (o.kind() == PolicyKind::Explicit && !o.counts().empty()) {
+    TORCH_CHECK_VALUE(static_cast<int64_t>(o.counts().size()) == num_classes, op,
+                      ": explicit counts must have one entry per class (", num_classes,
+                      "), got ", o.counts().size());
+    for (size_t c = 0; c < o.counts().size(); ++c) {
+      TORCH_CHECK_VALUE(o.counts()[c] >= -1, op, ": explicit count of class ", c,
+                        " must be >= 0 (or -1 to keep N_c), got ", o.counts()[c]);
+    }
+  }
+}
+
+} // namespace
+
+SamplingPolicy::SamplingPolicy(SamplingPolicyOptions options, std::vector<int64_t> class_counts)
+    : options_(std::move(options)),
+      class_counts_(std::move(class_counts)),
+      multipliers_(class_counts_.size(), 1.0) {
+  TORCH_CHECK_VALUE(!class_counts_.empty(), "SamplingPolicy: need at least one class");
+  for (size_t c = 0; c < class_counts_.size(); ++c) {
+    TORCH_CHECK_VALUE(class_counts_[c] >= 0, "SamplingPolicy: class count of class ", c,
+                      " must be >= 0, got ", class_counts_[c]);
+  }
+  check_options(options_, num_classes());
+}
+
+int64_t SamplingPolicy::budget() const {
+  if (options_.budget().has_value()) return *options_.budget();
+  return std::accumulate(class_counts_.begin(), class_counts_.end(), int64_t{0});
+}
+
+std::vector<double> SamplingPolicy::weights(int64_t epoch) const {
+  const size_t num = class_counts_.size();
+  std::vector<double> w(num, 0.0);
+  const double total = static_cast<double>(
+      std::accumulate(class_counts_.begin(), class_counts_.end(), int64_t{0}));
+  const double present = static_cast<double>(
+      std::count_if(class_counts_.begin(), class_counts_.end(), [](int64_t n) { return n > 0; }));
+  bool any_f1_weight = false;
+  for (size_t c = 0; c < num; ++c) {
+    if (class_counts_[c] == 0) continue;
+    const double n = static_cast<double>(class_counts_[c]);
+    switch (options_.kind()) {
+      case PolicyKind::ClassBalanced:
+        w[c] = 1.0;
+        break;
+      case PolicyKind::Power:
+        w[c] = std::pow(n, options_.q());
+        break;
+      case PolicyKind::Progressive: {
+        const double t = static_cast<double>(std::min(epoch, options_.total_epochs())) /
+                         static_cast<double>(options_.total_epochs());
+        w[c] = (1.0 - t) * n / total + t / present;
+        break;
+      }
+      case PolicyKind::F1Adaptive:
+        w[c] = scores_.empty() ? 0.0 : 1.0 - scores_[c];
+        any_f1_weight = any_f1_weight || w[c] > 0;
+        break;
+      case PolicyKind::Dynamic:
+        w[c] = n * multipliers_[c];
+        break;
+      default:
+        w[c] = n;
+    }
+  }
+  if (options_.kind() == PolicyKind::F1Adaptive && !any_f1_weight) {
+    for (size_t c = 0; c < num; ++c) w[c] = static_cast<double>(class_counts_[c]);
+  }
+  return w;
+}
+
+std::vector<int64_t> SamplingPolicy::draw_counts(int64_t epoch) const {
+  TORCH_CHECK_VALUE(epoch >= 0, "SamplingPolicy: epoch must be >= 0, got ", epoch);
+  const size_t num = class_counts_.size();
+  int64_t smallest = 0;
+  int64_t largest = 0;
+  for (int64_t n : class_counts_) {
+    if (n > 0 && (smallest == 0 || n < smallest)) smallest = n;
+    largest = std::max(largest, n);
+  }
+  std::vector<int64_t> counts(num, 0);
+  switch (options_.kind()) {
+    case PolicyKind::Undersample: {
+      const auto target =
+          static_cast<int64_t>(std::floor(options_.ratio() * static_cast<double>(smallest)));
+      for (size_t c = 0; c < num; ++c) counts[c] = std::min(class_counts_[c], target);
+      return counts;
+    }
+    case PolicyKind::Oversample:
+      for (size_t c = 0; c < num; ++c) counts[c] = class_counts_[c] > 0 ? largest : 0;
+      return counts;
+    case PolicyKind::Explicit:
+      for (size_t c = 0; c < num; ++c) {
+        const int64_t wanted = options_.counts().empty() ? -1 : options_.counts()[c];
+        counts[c] = class_counts_[c] == 0 ? 0 : (wanted < 0 ? class_counts_[c] : wanted);
+      }
+      return counts;
+    default:
+      return largest_remainder(weights(epoch), budget());
+  }
+}
+
+void SamplingPolicy::update(const at::Tensor& scores) {
+  TORCH_CHECK_VALUE(scores.defined() && scores.dim() == 1 && scores.numel() == num_classes(),
+                    "SamplingPolicy.update: scores must have shape (", num_classes(), ",), got ",
+                    scores.defined() ? scores.sizes() : at::IntArrayRef{});
+  TORCH_CHECK_TYPE(at::isFloatingType(scores.scalar_type()) ||
+                       at::isIntegralType(scores.scalar_type(), /*includeBool=*/false),
+                   "SamplingPolicy.update: scores must be real numbers, got ",
+                   scores.scalar_type());
+  const at::Tensor s = scores.detach().to(at::kCPU, at::kDouble).contiguous();
+  const double* data = s.data_ptr<double>();
+  update(std::vector<double>(data, data + s.numel()));
+}
+
+void SamplingPolicy::update(const std::vector<double>& scores) {
+  TORCH_CHECK_VALUE(static_cast<int64_t>(scores.size()) == num_classes(),
+                    "SamplingPolicy.update: scores must have ", num_classes(),
+                    " entries, got ", scores.size());
+  double sum = 0;
+  double present = 0;
+  for (size_t c = 0; c < scores.size(); ++c) {
+    TORCH_CHECK_VALUE(std::isfinite(scores[c]), "SamplingPolicy.update: score of class ", c,
+                      " must be finite, got ", scores[c]);
+    if (options_.kind() == PolicyKind::F1Adaptive) {
+      TORCH_CHECK_VALUE(scores[c] >= 0 && scores[c] <= 1,
+                        "SamplingPolicy.update: f1_adaptive scores must be in [0, 1], got ",
+                        scores[c], " for class ", c);
+    }
+    if (class_counts_[c] > 0) {
+      sum += scores[c];
+      present += 1;
+    }
+  }
+  const double mean = present > 0 ? sum / present : 0.0;
+  const double beta = options_.smoothing();
+  for (size_t c = 0; c < scores.size(); ++c) {
+    if (class_counts_[c] == 0) continue;
+    const double target = std::exp(options_.step() * (mean - scores[c]));
+    multipliers_[c] = std::min(options_.ceiling(),
+                               std::max(options_.floor(), beta * multipliers_[c] +
+                                                              (1.0 - beta) * target));
+  }
+  scores_ = scores;
+  ++num_updates_;
+}
+
+void SamplingPolicy::set_state(std::vector<double> multipliers, std::vector<double> scores,
+                               int64_t num_updates) {
+  TORCH_CHECK_VALUE(static_cast<int64_t>(multipliers.size()) == num_classes(),
+                    "SamplingPolicy.set_state: expected ", num_classes(),
+                    " multipliers, got ", multipliers.size());
+  TORCH_CHECK_VALUE(scores.empty() || static_cast<int64_t>(scores.size()) == num_classes(),
+                    "SamplingPolicy.set_state: expected 0 or ", num_classes(), " scores, got ",
+                    scores.size());
+  multipliers_ = std::move(multipliers);
+  scores_ = std::move(scores);
+  num_updates_ = num_updates;
+}
+
+} // namespace sampling
+} // namespace rebalance

@@ -1,0 +1,65 @@
+#pragma once
+
+#include <torch/arg.h>
+
+#include <c10/util/Optional.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace rebalance {
+namespace sampling {
+
+/// How a SamplingPolicy turns class counts N_c into per-class draw counts n_c.
+enum class PolicyKind {
+  Instance,      ///< n_c ∝ N_c (natural frequencies).
+  ClassBalanced, ///< n_c ∝ 1 for every non-empty class.
+  Power,         ///< n_c ∝ N_c^q (q = 0.5: square-root sampling).
+  Progressive,   ///< p_c(t) = (1 - t/T) N_c/ΣN + (t/T)/C' (Kang et al. 2020).
+  Undersample,   ///< n_c = min(N_c, floor(ratio · min_c N_c)); ignores the budget.
+  Oversample,    ///< n_c = max_c N_c; ignores the budget.
+  F1Adaptive,    ///< n_c ∝ 1 - score_c of the last update (Pouyanfar et al. 2018).
+  Dynamic,       ///< n_c ∝ N_c · m_c with m_c updated from the scores every epoch.
+  Explicit,      ///< n_c given per class (imbalanced-learn dict semantics); ignores the budget.
+};
+
+/// Parses "instance", "class_balanced", "power", "progressive", "undersample", "oversample",
+/// "f1_adaptive", "dynamic" or "explicit"; anything else is a ValueError.
+PolicyKind parse_policy_kind(const std::string& name);
+
+/// The name parse_policy_kind accepts for `kind`.
+std::string policy_kind_name(PolicyKind kind);
+
+/// Options of a SamplingPolicy (LibTorch style).
+/// Example: `SamplingPolicyOptions(PolicyKind::Dynamic).step(2.0).ceiling(8.0)`.
+struct SamplingPolicyOptions {
+  /// Constructs options for the policy `kind`.
+  /* implicit */ SamplingPolicyOptions(PolicyKind kind = PolicyKind::Instance) : kind_(kind) {}
+
+  /// The policy. Default: PolicyKind::Instance.
+  TORCH_ARG(PolicyKind, kind);
+  /// Epoch size Σ n_c of the proportional policies (all but undersample, oversample and
+  /// explicit); must be >= 0. Default: nullopt, meaning Σ N_c.
+  TORCH_ARG(c10::optional<int64_t>, budget) = c10::nullopt;
+  /// Exponent q of `power`. Default: 0.5.
+  TORCH_ARG(double, q) = 0.5;
+  /// Epoch T at which `progressive` reaches class-balanced sampling; > 0. Default: 90.
+  TORCH_ARG(int64_t, total_epochs) = 90;
+  /// `undersample` target as a multiple of the smallest non-empty class; > 0. Default: 1.0.
+  TORCH_ARG(double, ratio) = 1.0;
+  /// `dynamic` step size η in exp(η (mean - score_c)); >= 0. Default: 1.0.
+  TORCH_ARG(double, step) = 1.0;
+  /// `dynamic` smoothing β in [0, 1): weight of the previous multiplier. Default: 0.5.
+  TORCH_ARG(double, smoothing) = 0.5;
+  /// `dynamic` lower bound of the multiplier m_c (a multiple of N_c); > 0. Default: 0.25.
+  TORCH_ARG(double, floor) = 0.25;
+  /// `dynamic` upper bound of the multiplier m_c (a multiple of N_c); >= floor. Default: 4.0.
+  TORCH_ARG(double, ceiling) = 4.0;
+  /// `explicit` draws per class, size C; -1 keeps N_c (a class absent from imbalanced-learn's
+  /// sampling_strategy dict). Default: {} (every class keeps N_c).
+  TORCH_ARG(std::vector<int64_t>, counts) = {};
+};
+
+} // namespace sampling
+} // namespace rebalance

@@ -1,0 +1,120 @@
+"""AdaptiveSampler draw counts against numpy formulas and imbalanced-learn."""
+
+import numpy as np
+import pytest
+import torch
+
+import rebalance
+
+C = 7
+
+
+def long_tailed_labels(seed=0, num_classes=C, head=400):
+    rng = np.random.default_rng(seed)
+    sizes = [max(3, int(head * 0.55 ** c)) + int(rng.integers(0, 5)) for c in range(num_classes)]
+    labels = np.concatenate([np.full(n, c) for c, n in enumerate(sizes)])
+    return torch.from_numpy(rng.permutation(labels)), np.array(sizes, dtype=np.int64)
+
+
+def hamilton(weights, total):
+    """Largest remainder apportionment; ties go to the smaller class index."""
+    weights = np.asarray(weights, dtype=np.float64)
+    quota = total * weights / weights.sum()
+    counts = np.floor(quota).astype(np.int64)
+    frac = np.where(weights > 0, quota - counts, -1.0)
+    order = sorted(range(len(weights)), key=lambda c: (-frac[c], c))
+    for c in order[: total - counts.sum()]:
+        counts[c] += 1
+    return counts
+
+
+def counts_of(policy, labels, **kw):
+    return rebalance.AdaptiveSampler(labels, C, policy, **kw).draw_counts().numpy()
+
+
+def test_instance_class_balanced_power():
+    labels, n = long_tailed_labels()
+    np.testing.assert_array_equal(counts_of("instance", labels), n)
+    np.testing.assert_array_equal(counts_of("instance", labels, budget=1000), hamilton(n, 1000))
+    np.testing.assert_array_equal(counts_of("class_balanced", labels),
+                                  hamilton(np.ones(C), n.sum()))
+    np.testing.assert_array_equal(counts_of("class_balanced", labels, budget=700),
+                                  np.full(C, 100))
+    for q in (0.0, 0.5, 1.5):
+        np.testing.assert_array_equal(counts_of("power", labels, q=q, budget=999),
+                                      hamilton(n.astype(np.float64) ** q, 999))
+
+
+@pytest.mark.parametrize("epoch", [0, 3, 10, 25])
+def test_progressive(epoch):
+    labels, n = long_tailed_labels(1)
+    sampler = rebalance.AdaptiveSampler(labels, C, "progressive", total_epochs=10)
+    sampler.set_epoch(epoch)
+    t = min(epoch, 10) / 10
+    p = (1 - t) * n / n.sum() + t / C
+    np.testing.assert_array_equal(sampler.draw_counts().numpy(), hamilton(p, n.sum()))
+
+
+def test_undersample_and_oversample_match_imblearn():
+    imblearn = pytest.importorskip("imblearn.under_sampling")
+    over = pytest.importorskip("imblearn.over_sampling")
+    labels, n = long_tailed_labels(2)
+    x = np.zeros((len(labels), 1))
+    _, y_under = imblearn.RandomUnderSampler(random_state=0).fit_resample(x, labels.numpy())
+    np.testing.assert_array_equal(counts_of("undersample", labels), np.bincount(y_under))
+    _, y_over = over.RandomOverSampler(random_state=0).fit_resample(x, labels.numpy())
+    np.testing.assert_array_equal(counts_of("oversample", labels), np.bincount(y_over))
+    for ratio in (2.0, 3.7):
+        np.testing.assert_array_equal(counts_of("undersample", labels, ratio=ratio),
+                                      np.minimum(n, int(np.floor(ratio * n.min()))))
+
+
+def test_explicit_follows_imblearn_dict_semantics():
+    over = pytest.importorskip("imblearn.over_sampling")
+    labels, n = long_tailed_labels(3)
+    strategy = {3: 200, 5: 90, 6: int(n[6]) + 1}
+    x = np.zeros((len(labels), 1))
+    _, y = over.RandomOverSampler(sampling_strategy=strategy, random_state=0).fit_resample(
+        x, labels.numpy())
+    np.testing.assert_array_equal(counts_of("explicit", labels, counts=strategy), np.bincount(y))
+    mixed = {0: 5, 4: 40}
+    expected = n.copy()
+    expected[0], expected[4] = 5, 40
+    np.testing.assert_array_equal(counts_of("explicit", labels, counts=mixed), expected)
+
+
+def test_f1_adaptive():
+    labels, n = long_tailed_labels(4)
+    sampler = rebalance.AdaptiveSampler(labels, C, "f1_adaptive", budget=1234)
+    np.testing.assert_array_equal(sampler.draw_counts().numpy(), hamilton(n, 1234))
+    f1 = np.array([0.95, 0.9, 0.7, 0.55, 0.3, 0.2, 0.1])
+    sampler.update(f1)
+    np.testing.assert_array_equal(sampler.draw_counts().numpy(), hamilton(1 - f1, 1234))
+    sampler.update(np.ones(C))
+    np.testing.assert_array_equal(sampler.draw_counts().numpy(), hamilton(n, 1234))
+    with pytest.raises(ValueError, match="in \\[0, 1\\]"):
+        sampler.update(np.full(C, 1.5))
+
+
+def test_dynamic_multiplier_recursion():
+    labels, n = long_tailed_labels(5)
+    step, beta, lo, hi = 2.0, 0.3, 0.5, 3.0
+    sampler = rebalance.AdaptiveSampler(labels, C, "dynamic", step=step, smoothing=beta,
+                                        floor=lo, ceiling=hi)
+    np.testing.assert_array_equal(sampler.draw_counts().numpy(), n)
+    rng = np.random.default_rng(0)
+    m = np.ones(C)
+    for _ in range(4):
+        scores = rng.uniform(0, 1, C)
+        sampler.update(scores)
+        m = np.clip(beta * m + (1 - beta) * np.exp(step * (scores.mean() - scores)), lo, hi)
+        np.testing.assert_allclose(sampler.multipliers().numpy(), m, rtol=1e-12)
+        np.testing.assert_array_equal(sampler.draw_counts().numpy(), hamilton(n * m, n.sum()))
+
+
+def test_empty_class_is_skipped_with_a_warning():
+    labels = torch.tensor([0, 0, 0, 2, 2, 1, 0])
+    with pytest.warns(UserWarning, match="classes \\[3\\] have no samples"):
+        sampler = rebalance.AdaptiveSampler(labels, 4, "class_balanced", budget=9)
+    np.testing.assert_array_equal(sampler.draw_counts().numpy(), [3, 3, 3, 0])
+    assert np.bincount(labels[sampler.indices()].numpy(), minlength=4).tolist() == [3, 3, 3, 0]
