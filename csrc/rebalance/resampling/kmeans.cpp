@@ -1,5 +1,7 @@
 #include "rebalance/resampling/kmeans.h"
 
+#include "rebalance/resampling/gemm.h"
+
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <cmath>
@@ -10,15 +12,18 @@ namespace detail {
 std::tuple<at::Tensor, at::Tensor> nearest_centre(const at::Tensor& x, const at::Tensor& centres,
                                                   int64_t memory_budget) {
   const int64_t n = x.size(0), k = centres.size(0);
-  const auto cnorm = centres.pow(2).sum(1).unsqueeze(0);
+  const auto c = centres.contiguous();
+  const auto cnorm = c.pow(2).sum(1).unsqueeze(0);
   const int64_t rows_per_block =
       std::max<int64_t>(1, memory_budget / (2 * std::max<int64_t>(1, k) * x.element_size()));
   auto labels = at::empty({n}, x.options().dtype(at::kLong));
   auto dist = at::empty({n}, x.options());
   for (int64_t r0 = 0; r0 < n; r0 += rows_per_block) {
     const int64_t rows = std::min(rows_per_block, n - r0);
-    const auto xb = x.narrow(0, r0, rows);
-    const auto scores = at::addmm(cnorm, xb, centres.t(), 1, -2);
+    const auto xb = x.narrow(0, r0, rows).contiguous();
+    auto scores = at::empty({rows, k}, x.options());
+    resampling::gemm_nt(xb, c, scores, -2.0);
+    scores.add_(cnorm);
     const auto best = scores.min(1);
     labels.narrow(0, r0, rows).copy_(std::get<1>(best));
     dist.narrow(0, r0, rows).copy_((std::get<0>(best) + xb.pow(2).sum(1)).clamp_min(0));
@@ -33,8 +38,9 @@ namespace {
 // Squared distances of rows `cand` of x to every row of x: (c × n), GEMM form, clamped at 0.
 at::Tensor distances_to(const at::Tensor& x, const at::Tensor& xnorm, const at::Tensor& cand) {
   const auto c = x.index_select(0, cand);
-  return at::addmm(xnorm.unsqueeze(0) + xnorm.index_select(0, cand).unsqueeze(1), c, x.t(), 1, -2)
-      .clamp_min(0);
+  auto out = at::empty({c.size(0), x.size(0)}, x.options());
+  resampling::gemm_nt(c, x, out, -2.0);
+  return out.add_(xnorm.unsqueeze(0)).add_(xnorm.index_select(0, cand).unsqueeze(1)).clamp_min(0);
 }
 
 at::Tensor kmeans_plus_plus(const at::Tensor& x, int64_t k, at::Generator& gen) {

@@ -1,5 +1,7 @@
 #include "rebalance/resampling/knn.h"
 
+#include "rebalance/resampling/gemm.h"
+
 #include <ATen/Parallel.h>
 #include <ATen/core/dispatch/Dispatcher.h>
 
@@ -37,12 +39,13 @@ Blocks block_sizes(int64_t nq, int64_t nr, int64_t elem, int64_t budget) {
   return {q, r};
 }
 
-// Keeps, per query row, the m smallest values seen so far, sorted by (value, index). Reference
-// blocks arrive in ascending index order, so a value equal to the current worst never enters:
-// the lower index already holds it.
+// Keeps, per query row, the m smallest values ||r_j||² − 2 q·r_j (vals holds −2 q·r_j) seen so
+// far, sorted by (value, index). Reference blocks arrive in ascending index order, so a value
+// equal to the current worst never enters: the lower index already holds it.
 template <typename scalar_t>
-void scan_block(const scalar_t* vals, int64_t rows, int64_t cols, int64_t r0,
-                const int64_t* self, scalar_t* cv, int64_t* ci, int64_t* cnt, int64_t m) {
+void scan_block(const scalar_t* vals, const scalar_t* rnorm, int64_t rows, int64_t cols,
+                int64_t r0, const int64_t* self, scalar_t* cv, int64_t* ci, int64_t* cnt,
+                int64_t m) {
   at::parallel_for(0, rows, 16, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       const scalar_t* v = vals + i * cols;
@@ -52,7 +55,7 @@ void scan_block(const scalar_t* vals, int64_t rows, int64_t cols, int64_t r0,
       const int64_t skip = self != nullptr ? self[i] - r0 : -1;
       scalar_t worst = n == m ? bv[m - 1] : std::numeric_limits<scalar_t>::infinity();
       for (int64_t j = 0; j < cols; ++j) {
-        const scalar_t x = v[j];
+        const scalar_t x = v[j] + rnorm[j];
         if ((n == m && !(x < worst)) || j == skip) {
           continue;
         }
@@ -121,9 +124,9 @@ void knn_cpu(const at::Tensor& q, const at::Tensor& r, int64_t k, const at::Tens
       for (int64_t r0 = 0; r0 < nr; r0 += blocks.r) {
         const int64_t cols = std::min(blocks.r, nr - r0);
         auto vals = buf.narrow(0, 0, rows * cols).view({rows, cols});
-        at::addmm_out(vals, rnorm.narrow(0, r0, cols).unsqueeze(0), qb,
-                      r.narrow(0, r0, cols).t(), 1, -2);
-        scan_block<scalar_t>(vals.data_ptr<scalar_t>(), rows, cols, r0, self_p,
+        resampling::gemm_nt(qb, r.narrow(0, r0, cols), vals, -2.0);
+        scan_block<scalar_t>(vals.data_ptr<scalar_t>(), rnorm.data_ptr<scalar_t>() + r0, rows,
+                             cols, r0, self_p,
                              cv.data_ptr<scalar_t>(), ci.data_ptr<int64_t>(), cnt.data(), m);
       }
       for (int64_t i = 0; i < rows; ++i) {
