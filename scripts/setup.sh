@@ -7,9 +7,9 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${REBALANCE_BUILD_DIR:-$ROOT/build}"
 
-PACKAGES=(cmake make g++ zlib1g-dev libopenblas0-openmp libtorch-dev libsleef-dev libfmt-dev libgtest-dev googletest
-  python3-torch python3-torchvision python3-imblearn python3-sklearn python3-matplotlib
-  python3-pytest dataset-fashion-mnist)
+PACKAGES=(cmake make g++ zlib1g-dev libopenblas0-openmp libtorch-dev libsleef-dev libfmt-dev
+  libgtest-dev googletest python3-torch python3-torchvision python3-imblearn python3-sklearn
+  python3-matplotlib python3-pytest dataset-fashion-mnist)
 missing=()
 for package in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
