@@ -213,18 +213,12 @@ at::Tensor confusion_matrix_kernel(const at::Tensor& input, const at::Tensor& ta
 } // namespace CPU_CAPABILITY
 
 #ifdef REBALANCE_DEFAULT_CAPABILITY
-#if REBALANCE_HAVE_AVX2
-namespace AVX2 {
-at::Tensor confusion_matrix_kernel(const at::Tensor&, const at::Tensor&, int64_t, int64_t);
-} // namespace AVX2
-#endif
+REBALANCE_CPU_DISPATCH_DECLARE(at::Tensor, confusion_matrix_kernel, const at::Tensor&,
+                               const at::Tensor&, int64_t, int64_t)
 
 at::Tensor confusion_matrix_cpu(const at::Tensor& input, const at::Tensor& target,
                                 int64_t num_classes, int64_t ignore_index) {
-#if REBALANCE_HAVE_AVX2
-  if (use_avx2()) return AVX2::confusion_matrix_kernel(input, target, num_classes, ignore_index);
-#endif
-  return DEFAULT::confusion_matrix_kernel(input, target, num_classes, ignore_index);
+  REBALANCE_CPU_DISPATCH_CALL(confusion_matrix_kernel, input, target, num_classes, ignore_index)
 }
 #endif
 
