@@ -6,6 +6,7 @@
 #include <ATen/core/dispatch/Dispatcher.h>
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <utility>
 #include <vector>
@@ -39,13 +40,59 @@ Blocks block_sizes(int64_t nq, int64_t nr, int64_t elem, int64_t budget) {
   return {q, r};
 }
 
-// Keeps, per query row, the m smallest values ||r_j||² − 2 q·r_j (vals holds −2 q·r_j) seen so
-// far, sorted by (value, index). Reference blocks arrive in ascending index order, so a value
-// equal to the current worst never enters: the lower index already holds it.
+// Inserts (x, idx) into a list sorted by value holding n <= m entries (dropping the last when
+// full).
 template <typename scalar_t>
-void scan_block(const scalar_t* vals, const scalar_t* rnorm, int64_t rows, int64_t cols,
-                int64_t r0, const int64_t* self, scalar_t* cv, int64_t* ci, int64_t* cnt,
-                int64_t m) {
+inline scalar_t insert(scalar_t* bv, int64_t* bi, int64_t& n, int64_t m, scalar_t x, int64_t idx) {
+  int64_t p = n < m ? n : m - 1;
+  while (p > 0 && bv[p - 1] > x) {
+    bv[p] = bv[p - 1];
+    bi[p] = bi[p - 1];
+    --p;
+  }
+  bv[p] = x;
+  bi[p] = idx;
+  if (n < m) {
+    ++n;
+  }
+  return n == m ? bv[m - 1] : std::numeric_limits<scalar_t>::infinity();
+}
+
+template <typename scalar_t>
+inline scalar_t worst_of(const scalar_t* bv, int64_t n, int64_t m) {
+  return n == m ? bv[m - 1] : std::numeric_limits<scalar_t>::infinity();
+}
+
+// Almost every candidate loses against the current worst; testing a fixed-size chunk without
+// branches lets the compiler vectorise the common case.
+constexpr int64_t kChunk = 16;
+
+template <typename scalar_t>
+inline bool any_below(const scalar_t* v, const scalar_t* add, scalar_t worst) {
+  int below = 0;
+  for (int64_t t = 0; t < kChunk; ++t) {
+    below |= static_cast<int>(v[t] + add[t] < worst);
+  }
+  return below != 0;
+}
+
+template <typename scalar_t>
+inline bool any_below(const scalar_t* v, scalar_t add, const scalar_t* worst) {
+  int below = 0;
+  for (int64_t t = 0; t < kChunk; ++t) {
+    below |= static_cast<int>(v[t] + add < worst[t]);
+  }
+  return below != 0;
+}
+
+// Keeps, per query row i, the m smallest values ||r_j||² − 2 q_i·r_j (vals holds −2 q_i·r_j,
+// rnorm the ||r_j||² of the block) seen so far, sorted by (value, index). Candidates reach every
+// list in ascending index order, so a value equal to the current worst never enters: the lower
+// index already holds it. self[i] − r0 is the column row i must skip.
+template <typename scalar_t>
+void scan_rows(const scalar_t* vals, const scalar_t* rnorm, int64_t rows, int64_t cols,
+               int64_t r0, const int64_t* self, scalar_t* cv, int64_t* ci, int64_t* cnt,
+               int64_t m) {
   at::parallel_for(0, rows, 16, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       const scalar_t* v = vals + i * cols;
@@ -53,28 +100,49 @@ void scan_block(const scalar_t* vals, const scalar_t* rnorm, int64_t rows, int64
       int64_t* bi = ci + i * m;
       int64_t n = cnt[i];
       const int64_t skip = self != nullptr ? self[i] - r0 : -1;
-      scalar_t worst = n == m ? bv[m - 1] : std::numeric_limits<scalar_t>::infinity();
-      for (int64_t j = 0; j < cols; ++j) {
-        const scalar_t x = v[j] + rnorm[j];
-        if ((n == m && !(x < worst)) || j == skip) {
+      scalar_t worst = worst_of(bv, n, m);
+      for (int64_t j0 = 0; j0 < cols; j0 += kChunk) {
+        const int64_t j1 = std::min(cols, j0 + kChunk);
+        if (j1 - j0 == kChunk && !any_below(v + j0, rnorm + j0, worst)) {
           continue;
         }
-        int64_t p = n < m ? n : m - 1;
-        while (p > 0 && bv[p - 1] > x) {
-          bv[p] = bv[p - 1];
-          bi[p] = bi[p - 1];
-          --p;
-        }
-        bv[p] = x;
-        bi[p] = r0 + j;
-        if (n < m) {
-          ++n;
-        }
-        if (n == m) {
-          worst = bv[m - 1];
+        for (int64_t j = j0; j < j1; ++j) {
+          const scalar_t x = v[j] + rnorm[j];
+          if (x < worst && j != skip) {
+            worst = insert(bv, bi, n, m, x, r0 + j);
+          }
         }
       }
       cnt[i] = n;
+    }
+  });
+}
+
+// The transposed update of a symmetric block: column j (reference row c0 + j seen as a query)
+// takes row i (index q0 + i, norm qnorm[i]) as a candidate.
+template <typename scalar_t>
+void scan_cols(const scalar_t* vals, const scalar_t* qnorm, int64_t rows, int64_t cols,
+               int64_t q0, scalar_t* cv, int64_t* ci, int64_t* cnt, int64_t m) {
+  at::parallel_for(0, cols, 64, [&](int64_t begin, int64_t end) {
+    std::vector<scalar_t> worst(end - begin);
+    for (int64_t j = begin; j < end; ++j) {
+      worst[j - begin] = worst_of(cv + j * m, cnt[j], m);
+    }
+    for (int64_t i = 0; i < rows; ++i) {
+      const scalar_t* v = vals + i * cols;
+      const scalar_t add = qnorm[i];
+      for (int64_t j0 = begin; j0 < end; j0 += kChunk) {
+        const int64_t j1 = std::min(end, j0 + kChunk);
+        if (j1 - j0 == kChunk && !any_below(v + j0, add, worst.data() + (j0 - begin))) {
+          continue;
+        }
+        for (int64_t j = j0; j < j1; ++j) {
+          const scalar_t x = v[j] + add;
+          if (x < worst[j - begin]) {
+            worst[j - begin] = insert(cv + j * m, ci + j * m, cnt[j], m, x, q0 + i);
+          }
+        }
+      }
     }
   });
 }
@@ -107,6 +175,13 @@ void refine(const scalar_t* q, const scalar_t* r, int64_t d, int64_t rows, const
   });
 }
 
+void check_found(const int64_t* cnt, int64_t rows, int64_t q0, int64_t k) {
+  for (int64_t i = 0; i < rows; ++i) {
+    TORCH_CHECK_VALUE(cnt[i] >= k, kOp, ": found only ", cnt[i], " finite candidates for query ",
+                      q0 + i, ", need k = ", k);
+  }
+}
+
 void knn_cpu(const at::Tensor& q, const at::Tensor& r, int64_t k, const at::Tensor& self,
              int64_t m, Blocks blocks, at::Tensor& out_d, at::Tensor& out_i) {
   const int64_t nq = q.size(0), nr = r.size(0), d = q.size(1);
@@ -125,18 +200,56 @@ void knn_cpu(const at::Tensor& q, const at::Tensor& r, int64_t k, const at::Tens
         const int64_t cols = std::min(blocks.r, nr - r0);
         auto vals = buf.narrow(0, 0, rows * cols).view({rows, cols});
         resampling::gemm_nt(qb, r.narrow(0, r0, cols), vals, -2.0);
-        scan_block<scalar_t>(vals.data_ptr<scalar_t>(), rnorm.data_ptr<scalar_t>() + r0, rows,
+        scan_rows<scalar_t>(vals.data_ptr<scalar_t>(), rnorm.data_ptr<scalar_t>() + r0, rows,
                              cols, r0, self_p,
                              cv.data_ptr<scalar_t>(), ci.data_ptr<int64_t>(), cnt.data(), m);
       }
-      for (int64_t i = 0; i < rows; ++i) {
-        TORCH_CHECK_VALUE(cnt[i] >= k, kOp, ": found only ", cnt[i],
-                          " finite candidates for query ", q0 + i, ", need k = ", k);
-      }
+      check_found(cnt.data(), rows, q0, k);
       refine<scalar_t>(qb.data_ptr<scalar_t>(), r.data_ptr<scalar_t>(), d, rows,
                        ci.data_ptr<int64_t>(), cnt.data(), m, k,
                        out_d.data_ptr<double>() + q0 * k, out_i.data_ptr<int64_t>() + q0 * k);
     }
+  });
+}
+
+// Query set == reference set, self excluded: one GEMM per block pair (I <= J) serves the rows
+// of block I (scan_rows) and, transposed, those of block J (scan_cols), halving the GEMM work.
+// Every list stays in memory (n × m candidates).
+void knn_cpu_symmetric(const at::Tensor& q, int64_t k, int64_t m, int64_t memory_budget,
+                       at::Tensor& out_d, at::Tensor& out_i) {
+  const int64_t n = q.size(0), d = q.size(1);
+  const auto rnorm = q.pow(2).sum(1);
+  const auto self = at::arange(n, q.options().dtype(at::kLong));
+  const int64_t block = std::max<int64_t>(
+      1, std::min<int64_t>(n, static_cast<int64_t>(std::sqrt(
+                                  static_cast<double>(memory_budget) / (2 * q.element_size())))));
+  AT_DISPATCH_FLOATING_TYPES(q.scalar_type(), "knn_cpu_symmetric", [&] {
+    auto buf = at::empty({block * block}, q.options());
+    auto cv = at::empty({n * m}, q.options());
+    auto ci = at::empty({n * m}, q.options().dtype(at::kLong));
+    std::vector<int64_t> cnt(n, 0);
+    auto* pv = cv.data_ptr<scalar_t>();
+    auto* pi = ci.data_ptr<int64_t>();
+    const auto* pn = rnorm.data_ptr<scalar_t>();
+    for (int64_t i0 = 0; i0 < n; i0 += block) {
+      const int64_t rows = std::min(block, n - i0);
+      const auto qi = q.narrow(0, i0, rows);
+      for (int64_t j0 = i0; j0 < n; j0 += block) {
+        const int64_t cols = std::min(block, n - j0);
+        auto vals = buf.narrow(0, 0, rows * cols).view({rows, cols});
+        resampling::gemm_nt(qi, q.narrow(0, j0, cols), vals, -2.0);
+        const auto* g = vals.data_ptr<scalar_t>();
+        scan_rows<scalar_t>(g, pn + j0, rows, cols, j0, self.data_ptr<int64_t>() + i0,
+                            pv + i0 * m, pi + i0 * m, cnt.data() + i0, m);
+        if (j0 != i0) {
+          scan_cols<scalar_t>(g, pn + i0, rows, cols, i0, pv + j0 * m, pi + j0 * m,
+                              cnt.data() + j0, m);
+        }
+      }
+    }
+    check_found(cnt.data(), n, 0, k);
+    refine<scalar_t>(q.data_ptr<scalar_t>(), q.data_ptr<scalar_t>(), d, n, pi, cnt.data(), m, k,
+                     out_d.data_ptr<double>(), out_i.data_ptr<int64_t>());
   });
 }
 
@@ -187,7 +300,7 @@ void knn_generic(const at::Tensor& q, const at::Tensor& r, int64_t k, const at::
 
 std::tuple<at::Tensor, at::Tensor> knn_impl(const at::Tensor& query, const at::Tensor& reference,
                                             int64_t k, const at::Tensor& self_index,
-                                            int64_t memory_budget, bool generic) {
+                                            int64_t memory_budget, bool generic, bool symmetric) {
   resampling::check_features(kOp, query);
   resampling::check_features(kOp, reference);
   resampling::check_neighbors(kOp, "k", k);
@@ -215,6 +328,8 @@ std::tuple<at::Tensor, at::Tensor> knn_impl(const at::Tensor& query, const at::T
   if (nq > 0) {
     if (generic || !dev.is_cpu()) {
       knn_generic(q, r, k, self, m, blocks, out_d, out_i);
+    } else if (symmetric && has_self && query.is_same(reference)) {
+      knn_cpu_symmetric(q, k, m, memory_budget, out_d, out_i);
     } else {
       knn_cpu(q, r, k, self, m, blocks, out_d, out_i);
     }
@@ -233,7 +348,8 @@ std::tuple<at::Tensor, at::Tensor> knn_kernel(const at::Tensor& query,
                       query.sizes(), " and ", reference.sizes());
     self = at::arange(query.size(0), query.options().dtype(at::kLong));
   }
-  auto out = knn_impl(query, reference, k, self, memory_budget, /*generic=*/false);
+  auto out = knn_impl(query, reference, k, self, memory_budget, /*generic=*/false,
+                      /*symmetric=*/exclude_self);
   return {std::get<0>(out).to(query.scalar_type()), std::get<1>(out)};
 }
 

@@ -26,10 +26,14 @@ namespace detail {
 
 /// Implementation of knn. self_index: undefined, or int64 (nq) giving for every query row one
 /// reference index that is skipped (-1: none). generic: use only ATen tensor ops (the path of
-/// non-CPU devices) instead of the CPU scan. Returns float64 distances.
+/// non-CPU devices) instead of the CPU scan. symmetric: the caller promises self_index =
+/// arange(nq); when query and reference are the same tensor the CPU path then computes each
+/// block pair once (half the GEMM work, n × (k + max(k, 8)) candidates held in memory).
+/// Returns float64 distances.
 std::tuple<at::Tensor, at::Tensor> knn_impl(const at::Tensor& query, const at::Tensor& reference,
                                             int64_t k, const at::Tensor& self_index,
-                                            int64_t memory_budget, bool generic);
+                                            int64_t memory_budget, bool generic,
+                                            bool symmetric = false);
 
 /// Backend entry of the op rebalance::knn.
 std::tuple<at::Tensor, at::Tensor> knn_kernel(const at::Tensor& query,

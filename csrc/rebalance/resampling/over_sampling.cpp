@@ -105,7 +105,8 @@ std::tuple<at::Tensor, at::Tensor> smote(const at::Tensor& x, const at::Tensor& 
     check_class_size(op, "k_neighbors", c, size, k_neighbors);
     const auto xc = class_rows(x, cls.members[c]);
     const auto self = at::arange(size, xc.options().dtype(at::kLong));
-    const auto nn = std::get<1>(detail::knn_impl(xc, xc, k_neighbors, self, memory_budget, false));
+    const auto nn = std::get<1>(
+        detail::knn_impl(xc, xc, k_neighbors, self, memory_budget, false, /*symmetric=*/true));
     const auto pick = at::randint(size * k_neighbors, {m}, gen, at::kLong);
     rows_out.push_back(interpolate(xc, nn, pick.div(k_neighbors, "floor"),
                                    pick.remainder(k_neighbors), gen));
@@ -161,7 +162,8 @@ std::tuple<at::Tensor, at::Tensor> adasyn(const at::Tensor& x, const at::Tensor&
     TORCH_CHECK_VALUE(!rows.empty(), op, ": the weights round to no new row for class ", c);
     check_class_size(op, "n_neighbors", c, size, n_neighbors);
     const auto self = at::arange(size, xc.options().dtype(at::kLong));
-    const auto nn = std::get<1>(detail::knn_impl(xc, xc, n_neighbors, self, memory_budget, false));
+    const auto nn = std::get<1>(
+        detail::knn_impl(xc, xc, n_neighbors, self, memory_budget, false, /*symmetric=*/true));
     const auto r = resampling::to_tensor(rows);
     const auto cols = at::randint(n_neighbors, {r.size(0)}, gen, at::kLong);
     rows_out.push_back(interpolate(xc, nn, r, cols, gen));

@@ -63,7 +63,8 @@ at::Tensor tomek_links(const at::Tensor& x, const at::Tensor& y, c10::string_vie
     return at::arange(rows, at::kLong);
   }
   const auto self = at::arange(rows, x.options().dtype(at::kLong));
-  const auto nn = std::get<1>(detail::knn_impl(x, x, 1, self, memory_budget, false))
+  const auto nn = std::get<1>(detail::knn_impl(x, x, 1, self, memory_budget, false,
+                                               /*symmetric=*/true))
                       .select(1, 0)
                       .to(at::kCPU)
                       .contiguous();

@@ -70,6 +70,17 @@ TEST(ResamplingKnn, GenericPathAndSmallBudgetsAgree) {
   }
 }
 
+TEST(ResamplingKnn, SymmetricBlocksMatchTheGeneralPath) {
+  const auto r = data_with_duplicates();
+  const auto self = at::arange(r.size(0));
+  const auto expected = brute(r, r, 6, true);
+  for (int64_t budget : {int64_t{512}, int64_t{1} << 13, int64_t{1} << 26}) {
+    const auto got = rebalance::detail::knn_impl(r, r, 6, self, budget, false, true);
+    EXPECT_TRUE(at::equal(std::get<1>(got), expected.second)) << budget;
+    EXPECT_TRUE(at::allclose(std::get<0>(got), expected.first, 1e-5, 1e-5)) << budget;
+  }
+}
+
 TEST(ResamplingKnn, ClearErrors) {
   const auto x = at::randn({5, 2});
   EXPECT_THROW(rebalance::knn(x, x, 5, true), c10::ValueError);
