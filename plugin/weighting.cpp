@@ -2,6 +2,7 @@
 // cross-entropy and DynamicClassWeights.
 #include "rebalance/metrics/class_report.h"
 #include "rebalance/weighting/class_weights.h"
+#include "rebalance/weighting/cluster_count.h"
 #include "rebalance/weighting/dynamic_class_weights.h"
 #include "rebalance/weighting/logit_adjusted_cross_entropy.h"
 
@@ -34,6 +35,8 @@ TORCH_LIBRARY_FRAGMENT(rebalance, m) {
   m.def("class_weights(Tensor counts, str method, float power=0.5, float beta=0.999, "
         "Tensor? cost_matrix=None, Tensor? clusters_per_class=None, bool normalize=True) "
         "-> Tensor");
+  m.def("count_clusters_per_class(Tensor features, Tensor labels, int num_classes, "
+        "int max_clusters=8, float min_improvement=0.5, int seed=0) -> Tensor");
   m.def("log_prior_from_counts(Tensor counts) -> Tensor");
   m.def("logit_adjusted_cross_entropy(Tensor logits, Tensor target, Tensor log_prior, "
         "float tau=1.0, Tensor? class_weight=None, str reduction=\"mean\", "
@@ -62,6 +65,9 @@ TORCH_LIBRARY_FRAGMENT(rebalance, m) {
            [](const WeightsPtr& self, const c10::Dict<std::string, at::Tensor>& report,
               const std::string& score) { return self->update(dict_scores(report, score)); },
            "", {torch::arg("report"), torch::arg("score") = "recall"})
+      .def("accumulate_loss", &DynamicClassWeights::accumulate_loss, "",
+           {torch::arg("loss"), torch::arg("target"), torch::arg("ignore_index") = -100})
+      .def("update_from_running_loss", &DynamicClassWeights::update_from_running_loss)
       .def("weights", &DynamicClassWeights::weights)
       .def("weights_double", [](const WeightsPtr& self) { return self->weights_double(); })
       .def("base_weights", [](const WeightsPtr& self) { return self->base_weights(); })
@@ -74,6 +80,7 @@ TORCH_LIBRARY_FRAGMENT(rebalance, m) {
 
 TORCH_LIBRARY_IMPL(rebalance, CompositeImplicitAutograd, m) {
   m.impl("class_weights", &rebalance::detail::class_weights_impl);
+  m.impl("count_clusters_per_class", &rebalance::count_clusters_per_class);
   m.impl("log_prior_from_counts", &rebalance::log_prior_from_counts);
   m.impl("logit_adjusted_cross_entropy", &rebalance::detail::logit_adjusted_cross_entropy_impl);
 }

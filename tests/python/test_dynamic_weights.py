@@ -140,3 +140,33 @@ def test_bad_input():
         DynamicClassWeights(torch.ones(C), momentum=1.0)
     with pytest.raises(ValueError, match="power"):
         DynamicClassWeights(torch.ones(C), power=-1.0)
+
+
+def test_per_batch_update_from_running_loss():
+    g = torch.Generator().manual_seed(5)
+    dw = DynamicClassWeights(torch.ones(C), momentum=0.25)
+    twin = DynamicClassWeights(torch.ones(C), momentum=0.25)
+    losses, targets = [], []
+    for _ in range(3):
+        logits = torch.randn(30, C, generator=g)
+        target = torch.randint(0, C - 1, (30,), generator=g)  # class C-1 never occurs
+        target[0] = -100
+        loss = torch.nn.functional.cross_entropy(logits, target, reduction="none")
+        dw.accumulate_loss(loss, target)
+        losses.append(loss)
+        targets.append(target)
+    resumed = pickle.loads(pickle.dumps(dw))  # mid-window state travels too
+    loss, target = torch.cat(losses).double(), torch.cat(targets)
+    mean = np.array([loss[target == c].mean().item() for c in range(C - 1)])
+    scores = np.exp(-mean)
+    scores = np.append(scores, scores.mean())
+    expected = twin.update(torch.from_numpy(scores))
+    out = dw.update_from_running_loss()
+    torch.testing.assert_close(out, expected, rtol=1e-6, atol=0)
+    assert resumed.update_from_running_loss().equal(out)
+    with pytest.raises(ValueError, match="no loss"):
+        dw.update_from_running_loss()
+    with pytest.raises(IndexError):
+        dw.accumulate_loss(torch.ones(2), torch.tensor([0, C]))
+    with pytest.raises(ValueError, match="NaN"):
+        dw.accumulate_loss(torch.tensor([float("nan")]), torch.tensor([0]))

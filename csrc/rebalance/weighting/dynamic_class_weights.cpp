@@ -47,6 +47,8 @@ DynamicClassWeights::DynamicClassWeights(const at::Tensor& base_weights,
                     options_.min_weight(), ", ", options_.max_weight(), "]");
   base_ = scaled(b);
   weights_ = project(base_);
+  loss_sum_ = at::zeros({C}, at::kDouble);
+  loss_count_ = at::zeros({C}, at::kDouble);
 }
 
 at::Tensor DynamicClassWeights::project(const at::Tensor& w) const {
@@ -108,8 +110,8 @@ at::Tensor DynamicClassWeights::update(const ClassReport& report, c10::string_vi
 
 at::Tensor DynamicClassWeights::weights() const { return weights_.to(at::kFloat); }
 
-void DynamicClassWeights::restore(const at::Tensor& options, const at::Tensor& base,
-                                  const at::Tensor& weights, int64_t epoch) {
+void DynamicClassWeights::restore(const SerializedState& s) {
+  const at::Tensor& options = std::get<0>(s);
   TORCH_CHECK_VALUE(options.numel() == 6, kOp, ": saved options must have 6 entries, got ",
                     options.numel());
   const at::Tensor o = options.to(at::kCPU, at::kDouble).contiguous();
@@ -118,12 +120,19 @@ void DynamicClassWeights::restore(const at::Tensor& options, const at::Tensor& b
   opts.power(v[0]).eps(v[1]).momentum(v[2]).min_weight(v[3]).max_weight(v[4]).warmup_epochs(
       static_cast<int64_t>(v[5]));
   check_options(opts);
-  TORCH_CHECK_VALUE(base.dim() == 1 && weights.sizes() == base.sizes() && epoch >= 0, kOp,
-                    ": saved base and weights must be 1-D of one size and epoch >= 0");
+  const at::Tensor& base = std::get<1>(s);
+  bool ok = base.dim() == 1 && std::get<3>(s) >= 0;
+  for (const at::Tensor* t : {&std::get<2>(s), &std::get<4>(s), &std::get<5>(s)}) {
+    ok = ok && t->sizes() == base.sizes();
+  }
+  TORCH_CHECK_VALUE(ok, kOp, ": saved base, weights and running loss must be 1-D of one size ",
+                    "and epoch >= 0");
   options_ = opts;
   base_ = base.to(at::kCPU, at::kDouble).clone();
-  weights_ = weights.to(at::kCPU, at::kDouble).clone();
-  epoch_ = epoch;
+  weights_ = std::get<2>(s).to(at::kCPU, at::kDouble).clone();
+  epoch_ = std::get<3>(s);
+  loss_sum_ = std::get<4>(s).to(at::kCPU, at::kDouble).clone();
+  loss_count_ = std::get<5>(s).to(at::kCPU, at::kDouble).clone();
 }
 
 DynamicClassWeights::SerializedState DynamicClassWeights::serialize() const {
@@ -131,13 +140,14 @@ DynamicClassWeights::SerializedState DynamicClassWeights::serialize() const {
                                    options_.min_weight(), options_.max_weight(),
                                    static_cast<double>(options_.warmup_epochs())},
                                   at::kDouble);
-  return SerializedState(o, base_.clone(), weights_.clone(), epoch_);
+  return SerializedState(o, base_.clone(), weights_.clone(), epoch_, loss_sum_.clone(),
+                         loss_count_.clone());
 }
 
 c10::intrusive_ptr<DynamicClassWeights> DynamicClassWeights::from_serialized(
     SerializedState s) {
   auto w = c10::make_intrusive<DynamicClassWeights>(at::ones({1}, at::kDouble));
-  w->restore(std::get<0>(s), std::get<1>(s), std::get<2>(s), std::get<3>(s));
+  w->restore(s);
   return w;
 }
 
@@ -147,15 +157,54 @@ void DynamicClassWeights::save(torch::serialize::OutputArchive& archive) const {
   archive.write("base", std::get<1>(s));
   archive.write("weights", std::get<2>(s));
   archive.write("epoch", at::scalar_tensor(epoch_, at::kLong));
+  archive.write("loss_sum", std::get<4>(s));
+  archive.write("loss_count", std::get<5>(s));
 }
 
 void DynamicClassWeights::load(torch::serialize::InputArchive& archive) {
-  at::Tensor options, base, weights, epoch;
+  at::Tensor options, base, weights, epoch, loss_sum, loss_count;
   archive.read("options", options);
   archive.read("base", base);
   archive.read("weights", weights);
   archive.read("epoch", epoch);
-  restore(options, base, weights, epoch.item<int64_t>());
+  archive.read("loss_sum", loss_sum);
+  archive.read("loss_count", loss_count);
+  restore(SerializedState(options, base, weights, epoch.item<int64_t>(), loss_sum, loss_count));
+}
+
+void DynamicClassWeights::accumulate_loss(const at::Tensor& loss, const at::Tensor& target,
+                                          int64_t ignore_index) {
+  TORCH_CHECK_TYPE(at::isFloatingType(loss.scalar_type()), kOp,
+                   ".accumulate_loss: loss must be floating point, got ", loss.scalar_type());
+  TORCH_CHECK_TYPE(target.scalar_type() == at::kLong, kOp,
+                   ".accumulate_loss: target must be int64, got ", target.scalar_type());
+  TORCH_CHECK_VALUE(loss.sizes() == target.sizes(), kOp,
+                    ".accumulate_loss: loss and target must have one shape, got ", loss.sizes(),
+                    " and ", target.sizes());
+  const at::Tensor y = target.detach().to(at::kCPU).reshape({-1});
+  const at::Tensor keep = y != ignore_index;
+  const at::Tensor t = y.masked_select(keep);
+  const at::Tensor l = loss.detach().to(at::kCPU, at::kDouble).reshape({-1}).masked_select(keep);
+  const int64_t C = base_.numel();
+  TORCH_CHECK_INDEX(t.numel() == 0 || (t.min().item<int64_t>() >= 0 &&
+                                       t.max().item<int64_t>() < C),
+                    kOp, ".accumulate_loss: target must be in [0, ", C, ") or ignore_index");
+  TORCH_CHECK_VALUE(!l.isnan().any().item<bool>() && l.ge(0).all().item<bool>(), kOp,
+                    ".accumulate_loss: loss must be non-negative and not NaN");
+  loss_sum_.index_add_(0, t, l);
+  loss_count_.index_add_(0, t, at::ones_like(l));
+}
+
+at::Tensor DynamicClassWeights::update_from_running_loss() {
+  const at::Tensor seen = loss_count_ > 0;
+  TORCH_CHECK_VALUE(seen.any().item<bool>(), kOp,
+                    ".update_from_running_loss: no loss accumulated since the last update");
+  at::Tensor s = (-(loss_sum_ / loss_count_.clamp_min(1))).exp();
+  s = at::where(seen, s, at::full_like(s, s.masked_select(seen).mean().item<double>()));
+  at::Tensor out = update(s);
+  loss_sum_.zero_();
+  loss_count_.zero_();
+  return out;
 }
 
 } // namespace rebalance

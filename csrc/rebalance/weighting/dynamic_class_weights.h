@@ -48,8 +48,9 @@ struct DynamicClassWeightsOptions {
 class DynamicClassWeights : public torch::CustomClassHolder {
  public:
   /// Pickled form: (options as float64 [power, eps, momentum, min, max, warmup], base (C),
-  /// weights (C), epoch).
-  using SerializedState = std::tuple<at::Tensor, at::Tensor, at::Tensor, int64_t>;
+  /// weights (C), epoch, running loss sum (C), running loss count (C)).
+  using SerializedState =
+      std::tuple<at::Tensor, at::Tensor, at::Tensor, int64_t, at::Tensor, at::Tensor>;
 
   /// base_weights: (C,) non-negative, finite, not all 0 (e.g. from class_weights, or ones).
   /// Errors (ValueError): bad base weights or options, min/max bounds that cannot sum to C.
@@ -63,6 +64,19 @@ class DynamicClassWeights : public torch::CustomClassHolder {
   /// update() with a column of a ClassReport: "recall" (class-wise accuracy), "f1",
   /// "precision" or "accuracy" (one-vs-rest accuracy).
   at::Tensor update(const ClassReport& report, c10::string_view score = "recall");
+
+  /// Adds a batch's unreduced per-element losses (e.g. softmax_focal_loss(..., "none")) to the
+  /// running per-class loss of their targets; elements whose target is ignore_index are skipped.
+  /// loss: floating, any shape; target: int64, loss's shape, in [0, C).
+  /// Errors: ValueError (shape, NaN/negative loss), TypeError (dtype), IndexError (target).
+  void accumulate_loss(const at::Tensor& loss, const at::Tensor& target,
+                       int64_t ignore_index = -100);
+
+  /// Per-batch (within-epoch) update from the running loss: update(s) with
+  /// s_c = exp(-mean loss_c) (for cross-entropy, the geometric mean of p(true class)); classes
+  /// without samples since the last such update get the mean score of the others. Clears the
+  /// running loss. Error (ValueError) when no loss was accumulated.
+  at::Tensor update_from_running_loss();
 
   /// Current weights, (C,) float32, summing to C (up to clipping limits).
   at::Tensor weights() const;
@@ -79,7 +93,7 @@ class DynamicClassWeights : public torch::CustomClassHolder {
   /// Options in use.
   const DynamicClassWeightsOptions& options() const { return options_; }
 
-  /// Writes / restores the whole state (options, base, weights, epoch) exactly.
+  /// Writes / restores the whole state (options, base, weights, epoch, running loss) exactly.
   void save(torch::serialize::OutputArchive& archive) const;
   void load(torch::serialize::InputArchive& archive);
 
@@ -88,14 +102,15 @@ class DynamicClassWeights : public torch::CustomClassHolder {
   static c10::intrusive_ptr<DynamicClassWeights> from_serialized(SerializedState state);
 
  private:
-  void restore(const at::Tensor& options, const at::Tensor& base, const at::Tensor& weights,
-               int64_t epoch);
+  void restore(const SerializedState& state);
   at::Tensor project(const at::Tensor& w) const;
 
   DynamicClassWeightsOptions options_;
   at::Tensor base_;
   at::Tensor weights_;
   int64_t epoch_ = 0;
+  at::Tensor loss_sum_;
+  at::Tensor loss_count_;
 };
 
 /// Column `score` ("recall", "f1", "precision", "accuracy") of a report, float64 (C,).

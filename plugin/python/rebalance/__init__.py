@@ -34,6 +34,7 @@ from .sampling import AdaptiveSampler  # noqa: E402,F401
 __all__ += ["AdaptiveSampler"]
 
 from .weighting import (DynamicClassWeights, LogitAdjustedCrossEntropyLoss,  # noqa: E402,F401
-                        class_weights, log_prior_from_counts, logit_adjusted_cross_entropy)
+                        class_weights, count_clusters_per_class, log_prior_from_counts,
+                        logit_adjusted_cross_entropy)
 __all__ += ["DynamicClassWeights", "LogitAdjustedCrossEntropyLoss", "class_weights",
-            "log_prior_from_counts", "logit_adjusted_cross_entropy"]
+            "count_clusters_per_class", "log_prior_from_counts", "logit_adjusted_cross_entropy"]

@@ -28,6 +28,16 @@ def class_weights(counts: torch.Tensor, method: str = "inverse", power: float = 
                                              clusters_per_class, normalize)
 
 
+def count_clusters_per_class(features: torch.Tensor, labels: torch.Tensor, num_classes: int,
+                             max_clusters: int = 8, min_improvement: float = 0.5,
+                             seed: int = 0) -> torch.Tensor:
+    """K_c per class (int64 (C,), 0 for absent classes) by k-means and an elbow rule: k grows
+    while the inertia drops by at least ``min_improvement`` of the previous one. Feed it to
+    ``class_weights(counts, "cluster", clusters_per_class=K)``."""
+    return torch.ops.rebalance.count_clusters_per_class(features, labels, num_classes,
+                                                        max_clusters, min_improvement, seed)
+
+
 def log_prior_from_counts(counts: torch.Tensor) -> torch.Tensor:
     """log(N_c / sum N) (zero counts give log(1e-12 / sum N))."""
     return torch.ops.rebalance.log_prior_from_counts(torch.as_tensor(counts))
