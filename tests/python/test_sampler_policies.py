@@ -96,12 +96,33 @@ def test_f1_adaptive():
         sampler.update(np.full(C, 1.5))
 
 
-def test_dynamic_multiplier_recursion():
+def bounded_quota(w, lo, hi, total):
+    """Exact λ with Σ clamp(λ w_c, lo_c, hi_c) = total, from the breakpoints of the sum."""
+    filled = lambda lam: np.clip(lam * w, lo, hi).sum()  # noqa: E731
+    points = np.unique(np.concatenate([[0.0], lo / w, hi / w]))
+    k = np.searchsorted([filled(p) for p in points], total)
+    a, b = points[k - 1], points[k]
+    lam = a + (total - filled(a)) * (b - a) / (filled(b) - filled(a))
+    return np.clip(lam * w, lo, hi)
+
+
+def check_bounded(counts, n, m, lo_mult, hi_mult, budget):
+    lower, upper = np.ceil(lo_mult * n), np.floor(hi_mult * n)
+    assert counts.sum() == budget
+    assert np.all(counts >= lower) and np.all(counts <= upper)
+    quota = bounded_quota(n * m, lo_mult * n, hi_mult * n, budget)
+    assert np.all(np.abs(counts - quota) < 1), (counts, quota)
+
+
+@pytest.mark.parametrize("budget_scale", [1.0, 2.0, 0.6])
+def test_dynamic_multiplier_recursion(budget_scale):
     labels, n = long_tailed_labels(5)
     step, beta, lo, hi = 2.0, 0.3, 0.5, 3.0
+    budget = int(budget_scale * n.sum())
     sampler = rebalance.AdaptiveSampler(labels, C, "dynamic", step=step, smoothing=beta,
-                                        floor=lo, ceiling=hi)
-    np.testing.assert_array_equal(sampler.draw_counts().numpy(), n)
+                                        floor=lo, ceiling=hi, budget=budget)
+    if budget == n.sum():
+        np.testing.assert_array_equal(sampler.draw_counts().numpy(), n)
     rng = np.random.default_rng(0)
     m = np.ones(C)
     for _ in range(4):
@@ -109,7 +130,17 @@ def test_dynamic_multiplier_recursion():
         sampler.update(scores)
         m = np.clip(beta * m + (1 - beta) * np.exp(step * (scores.mean() - scores)), lo, hi)
         np.testing.assert_allclose(sampler.multipliers().numpy(), m, rtol=1e-12)
-        np.testing.assert_array_equal(sampler.draw_counts().numpy(), hamilton(n * m, n.sum()))
+        counts = sampler.draw_counts().numpy()
+        check_bounded(counts, n, m, lo, hi, budget)
+        if budget_scale == 1.0 and np.all((counts > lo * n + 1) & (counts < hi * n - 1)):
+            np.testing.assert_array_equal(counts, hamilton(n * m, budget))
+
+
+def test_dynamic_infeasible_budget_is_clamped_to_the_bounds():
+    labels, n = long_tailed_labels(6)
+    sampler = rebalance.AdaptiveSampler(labels, C, "dynamic", floor=0.5, ceiling=2.0,
+                                        budget=10 * int(n.sum()))
+    np.testing.assert_array_equal(sampler.draw_counts().numpy(), 2 * n)
 
 
 def test_empty_class_is_skipped_with_a_warning():

@@ -51,5 +51,46 @@ std::vector<int64_t> largest_remainder(const std::vector<double>& weights, int64
   return counts;
 }
 
+std::vector<int64_t> bounded_largest_remainder(const std::vector<double>& quota,
+                                               const std::vector<int64_t>& lower,
+                                               const std::vector<int64_t>& upper,
+                                               int64_t total) {
+  const size_t num = quota.size();
+  TORCH_CHECK_VALUE(lower.size() == num && upper.size() == num,
+                    "bounded_largest_remainder: quota, lower and upper must have one entry per "
+                    "class, got ", num, ", ", lower.size(), ", ", upper.size());
+  std::vector<int64_t> counts(num);
+  std::vector<double> fraction(num);
+  int64_t left = total;
+  for (size_t c = 0; c < num; ++c) {
+    const double whole = std::floor(quota[c]);
+    counts[c] = std::min(upper[c], std::max(lower[c], static_cast<int64_t>(whole)));
+    fraction[c] = quota[c] - whole;
+    left -= counts[c];
+  }
+  std::vector<size_t> order(num);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return fraction[a] > fraction[b]; });
+  while (left != 0) {
+    int64_t moved = 0;
+    for (size_t i = 0; i < num && left != 0; ++i) {
+      const size_t c = left > 0 ? order[i] : order[num - 1 - i];
+      if (left > 0 && counts[c] < upper[c]) {
+        ++counts[c];
+        --left;
+        ++moved;
+      } else if (left < 0 && counts[c] > lower[c]) {
+        --counts[c];
+        ++left;
+        ++moved;
+      }
+    }
+    TORCH_CHECK_VALUE(moved > 0, "bounded_largest_remainder: total ", total,
+                      " is outside [sum(lower), sum(upper)]");
+  }
+  return counts;
+}
+
 } // namespace sampling
 } // namespace rebalance

@@ -42,6 +42,42 @@ void check_options(const SamplingPolicyOptions& o, int64_t num_classes) {
   }
 }
 
+// Splits `budget` ∝ w within [lo_mult · N_c, hi_mult · N_c]: quotas q_c = clamp(s w_c, lo_c, hi_c)
+// with s found by bisection on the nondecreasing Σ_c q_c(s), then bounded largest remainder.
+std::vector<int64_t> bounded_proportional(const std::vector<int64_t>& n,
+                                          const std::vector<double>& w, double lo_mult,
+                                          double hi_mult, int64_t budget) {
+  const size_t num = n.size();
+  std::vector<double> lo(num), hi(num), quota(num);
+  std::vector<int64_t> lower(num), upper(num);
+  int64_t sum_lower = 0;
+  int64_t sum_upper = 0;
+  for (size_t c = 0; c < num; ++c) {
+    lo[c] = lo_mult * static_cast<double>(n[c]);
+    hi[c] = hi_mult * static_cast<double>(n[c]);
+    lower[c] = static_cast<int64_t>(std::ceil(lo[c]));
+    upper[c] = std::max(lower[c], static_cast<int64_t>(std::floor(hi[c])));
+    sum_lower += lower[c];
+    sum_upper += upper[c];
+  }
+  const int64_t total = std::min(sum_upper, std::max(sum_lower, budget));
+  auto filled = [&](double s) {
+    double sum = 0;
+    for (size_t c = 0; c < num; ++c) sum += std::min(hi[c], std::max(lo[c], s * w[c]));
+    return sum;
+  };
+  const auto target = static_cast<double>(total);
+  double a = 0;
+  double b = 1;
+  while (filled(b) < target && b < 1e300) b *= 2;
+  for (int it = 0; it < 200; ++it) {
+    const double mid = 0.5 * (a + b);
+    (filled(mid) < target ? a : b) = mid;
+  }
+  for (size_t c = 0; c < num; ++c) quota[c] = std::min(hi[c], std::max(lo[c], b * w[c]));
+  return bounded_largest_remainder(quota, lower, upper, total);
+}
+
 } // namespace
 
 SamplingPolicy::SamplingPolicy(SamplingPolicyOptions options, std::vector<int64_t> class_counts)
@@ -128,6 +164,9 @@ std::vector<int64_t> SamplingPolicy::draw_counts(int64_t epoch) const {
         counts[c] = class_counts_[c] == 0 ? 0 : (wanted < 0 ? class_counts_[c] : wanted);
       }
       return counts;
+    case PolicyKind::Dynamic:
+      return bounded_proportional(class_counts_, weights(epoch), options_.floor(),
+                                  options_.ceiling(), budget());
     default:
       return largest_remainder(weights(epoch), budget());
   }

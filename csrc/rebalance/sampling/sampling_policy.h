@@ -12,7 +12,7 @@ namespace sampling {
 
 /// Maps class counts N_c (size C) and, for the adaptive policies, the last per-class scores to
 /// per-class draw counts n_c for an epoch. Proportional policies split the budget B (default
-/// Σ N_c) with largest_remainder(); classes with N_c == 0 always get n_c == 0.
+/// Σ N_c) in proportion to w_c with largest_remainder(); classes with N_c == 0 always get n_c == 0.
 ///
 ///   instance        w_c = N_c
 ///   class_balanced  w_c = 1
@@ -22,7 +22,10 @@ namespace sampling {
 ///                   non-empty class has s_c == 1, w_c = N_c
 ///   dynamic         w_c = N_c m_c with m_c = 1 initially and, at each update(s),
 ///                     m_c <- clamp(β m_c + (1 - β) exp(η (s̄ - s_c)), floor, ceiling)
-///                   where s̄ is the mean score over non-empty classes
+///                   where s̄ is the mean score over non-empty classes; the budget is split
+///                   with n_c in [ceil(floor N_c), floor(ceiling N_c)]: quotas
+///                   q_c = clamp(λ w_c, floor N_c, ceiling N_c) with λ solving Σ q_c = B, then
+///                   bounded_largest_remainder(); B is clamped to the feasible range
 ///   undersample     n_c = min(N_c, floor(ratio · min_{N_k > 0} N_k))
 ///   oversample      n_c = max_k N_k
 ///   explicit        n_c = counts[c], or N_c where counts[c] == -1

@@ -20,7 +20,7 @@ enum class PolicyKind {
   Undersample,   ///< n_c = min(N_c, floor(ratio · min_c N_c)); ignores the budget.
   Oversample,    ///< n_c = max_c N_c; ignores the budget.
   F1Adaptive,    ///< n_c ∝ 1 - score_c of the last update (Pouyanfar et al. 2018).
-  Dynamic,       ///< n_c ∝ N_c · m_c with m_c updated from the scores every epoch.
+  Dynamic,       ///< n_c ∝ N_c · m_c (m_c updated from the scores), within [floor, ceiling] · N_c.
   Explicit,      ///< n_c given per class (imbalanced-learn dict semantics); ignores the budget.
 };
 
@@ -52,9 +52,9 @@ struct SamplingPolicyOptions {
   TORCH_ARG(double, step) = 1.0;
   /// `dynamic` smoothing β in [0, 1): weight of the previous multiplier. Default: 0.5.
   TORCH_ARG(double, smoothing) = 0.5;
-  /// `dynamic` lower bound of the multiplier m_c (a multiple of N_c); > 0. Default: 0.25.
+  /// `dynamic` lower bound of m_c and of n_c / N_c; > 0. Default: 0.25.
   TORCH_ARG(double, floor) = 0.25;
-  /// `dynamic` upper bound of the multiplier m_c (a multiple of N_c); >= floor. Default: 4.0.
+  /// `dynamic` upper bound of m_c and of n_c / N_c; >= floor. Default: 4.0.
   TORCH_ARG(double, ceiling) = 4.0;
   /// `explicit` draws per class, size C; -1 keeps N_c (a class absent from imbalanced-learn's
   /// sampling_strategy dict). Default: {} (every class keeps N_c).

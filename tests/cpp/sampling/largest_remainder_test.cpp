@@ -56,6 +56,20 @@ TEST(SamplingLargestRemainder, ZeroWeightsGetNothing) {
   EXPECT_EQ(rebalance::sampling::largest_remainder({0, 0}, 5), (std::vector<int64_t>{0, 0}));
 }
 
+TEST(SamplingLargestRemainder, BoundedVersionKeepsBoundsAndTotal) {
+  using rebalance::sampling::bounded_largest_remainder;
+  // Quotas already within bounds: plain largest remainder.
+  EXPECT_EQ(bounded_largest_remainder({2.5, 1.25, 3.25}, {0, 0, 0}, {9, 9, 9}, 7),
+            (std::vector<int64_t>{3, 1, 3}));
+  // The class with the largest fraction is at its upper bound: the unit goes to the next one.
+  EXPECT_EQ(bounded_largest_remainder({2.9, 1.6, 2.5}, {0, 0, 0}, {2, 9, 9}, 7),
+            (std::vector<int64_t>{2, 2, 3}));
+  // Removing units takes them from the smallest fractions above their lower bound.
+  EXPECT_EQ(bounded_largest_remainder({3.1, 2.2, 2.9}, {0, 2, 0}, {9, 9, 9}, 6),
+            (std::vector<int64_t>{2, 2, 2}));
+  EXPECT_THROW(bounded_largest_remainder({1, 1}, {0, 0}, {1, 1}, 3), c10::ValueError);
+}
+
 TEST(SamplingLargestRemainder, RejectsNegativeTotalAndWeights) {
   EXPECT_THROW(rebalance::sampling::largest_remainder({1, 2}, -1), c10::ValueError);
   EXPECT_THROW(rebalance::sampling::largest_remainder({1, -2}, 3), c10::ValueError);
