@@ -62,6 +62,8 @@ def test_non_contiguous_and_unbatched():
     target = torch.randint(0, 9, (400,), generator=g)
     np.testing.assert_array_equal(cm_op(logits, target, 9).numpy(),
                                   reference(logits.argmax(1), target, 9))
+    leaf = logits.detach().clone().requires_grad_()
+    np.testing.assert_array_equal(cm_op(leaf, target, 9).numpy(), cm_op(logits, target, 9).numpy())
     single = cm_op(torch.tensor([0.1, 2.0, 0.3]), torch.tensor(1), 3)
     assert single[1, 1] == 1 and single.sum() == 1
 
