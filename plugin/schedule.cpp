@@ -1,0 +1,48 @@
+// torch.classes.rebalance.PhaseScheduler.
+#include "rebalance/schedule/phase_scheduler.h"
+
+#include <torch/custom_class.h>
+#include <torch/library.h>
+
+namespace {
+
+using rebalance::PhaseScheduler;
+using Self = c10::intrusive_ptr<PhaseScheduler>;
+
+} // namespace
+
+TORCH_LIBRARY_FRAGMENT(rebalance, m) {
+  m.class_<PhaseScheduler>("PhaseScheduler")
+      .def(torch::init([](std::string preset, int64_t total_epochs, double sampling_ratio) {
+             return PhaseScheduler::preset(preset, total_epochs, sampling_ratio);
+           }),
+           "", {torch::arg("preset"), torch::arg("total_epochs"),
+                torch::arg("sampling_ratio") = 1.0})
+      .def("phase_name", [](const Self& self) { return self->phase().name(); })
+      .def("sampling", [](const Self& self) { return self->phase().sampling(); })
+      .def("sampling_ratio", [](const Self& self) { return self->phase().sampling_ratio(); })
+      .def("weighting", [](const Self& self) { return self->phase().weighting(); })
+      .def("lr_factor", [](const Self& self) { return self->phase().lr_factor(); })
+      .def("head_only", [](const Self& self) { return self->phase().head_only(); })
+      .def("phase_index", &PhaseScheduler::phase_index)
+      .def("num_phases",
+           [](const Self& self) { return static_cast<int64_t>(self->phases().size()); })
+      .def("on_step", &PhaseScheduler::on_step)
+      // (phase_changed, is_best, finished, recall_alarms)
+      .def("end_epoch",
+           [](const Self& self, const at::Tensor& recall, double macro_f1) {
+             const auto o = self->end_epoch(recall, macro_f1);
+             return std::make_tuple(o.phase_changed, o.is_best, o.finished, o.recall_alarms);
+           })
+      .def("finished", &PhaseScheduler::finished)
+      .def("epoch", &PhaseScheduler::epoch)
+      .def("step", &PhaseScheduler::step)
+      .def("best_macro_f1", &PhaseScheduler::best_macro_f1)
+      .def("best_epoch", &PhaseScheduler::best_epoch)
+      .def("describe", &PhaseScheduler::describe)
+      .def_pickle(
+          [](const Self& self) { return self->serialize(); },
+          [](PhaseScheduler::SerializedState state) {
+            return PhaseScheduler::from_serialized(state);
+          });
+}

@@ -1,0 +1,115 @@
+"""torch.classes.rebalance.PhaseScheduler: presets, phase switches, best epoch, alarms, state."""
+
+import copy
+import io
+import warnings
+
+import pytest
+import torch
+
+PhaseScheduler = torch.classes.rebalance.PhaseScheduler
+
+
+def run(scheduler, f1_per_epoch, recall_per_epoch=None):
+    outcomes = []
+    for i, f1 in enumerate(f1_per_epoch):
+        recall = torch.full((3,), 0.5) if recall_per_epoch is None else recall_per_epoch[i]
+        for _ in range(10):
+            scheduler.on_step()
+        outcomes.append((scheduler.phase_name(), scheduler.end_epoch(recall, f1)))
+    return outcomes
+
+
+def test_undersample_then_finetune_switches_after_three_quarters():
+    s = PhaseScheduler("undersample_then_finetune", 8, 3.0)
+    assert s.num_phases() == 2
+    assert (s.phase_name(), s.sampling(), s.sampling_ratio(), s.lr_factor()) == (
+        "undersample", "undersample", 3.0, 1.0)
+    outcomes = run(s, [0.1 * i for i in range(1, 9)])
+    phases = [name for name, _ in outcomes]
+    assert phases == ["undersample"] * 6 + ["finetune"] * 2
+    changed = [o[0] for _, o in outcomes]
+    assert changed == [False] * 5 + [True] + [False, True]
+    assert s.finished() and outcomes[-1][1][2]
+    assert s.phase_name() == "finetune" and s.sampling() == "instance" and s.lr_factor() == 0.1
+    assert s.step() == 80 and s.epoch() == 8
+
+
+@pytest.mark.parametrize("preset, sampling, weighting, head_only", [
+    ("drw", "instance", "effective_number", False),
+    ("drs", "class_balanced", "none", False),
+    ("crt", "class_balanced", "none", True),
+])
+def test_deferred_presets_change_one_thing_in_the_last_quarter(preset, sampling, weighting,
+                                                               head_only):
+    s = PhaseScheduler(preset, 4)
+    assert (s.sampling(), s.weighting(), s.head_only()) == ("instance", "none", False)
+    run(s, [0.1, 0.2, 0.3])
+    assert (s.sampling(), s.weighting(), s.head_only(), s.lr_factor()) == (
+        sampling, weighting, head_only, 0.1)
+
+
+def test_dynamic_preset_starts_on_original_data():
+    s = PhaseScheduler("dynamic", 8)
+    assert s.sampling() == "instance"
+    run(s, [0.3, 0.4])
+    assert (s.sampling(), s.weighting()) == ("dynamic", "dynamic")
+
+
+def test_best_epoch_and_recall_alarm():
+    s = PhaseScheduler("standard", 5)
+    recalls = [torch.tensor([0.9, 0.5, 0.6]), torch.tensor([0.95, 0.6, 0.6]),
+               torch.tensor([0.7, 0.6, 0.65]), torch.tensor([0.9, 0.3, 0.7])]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        outcomes = run(s, [0.5, 0.7, 0.6, 0.65], recalls)
+    best = [o[1] for _, o in outcomes]
+    assert best == [True, True, False, False]
+    assert s.best_epoch() == 2 and s.best_macro_f1() == pytest.approx(0.7)
+    alarms = [list(o[3]) for _, o in outcomes]
+    assert alarms == [[], [], [0], [1]]  # 0.95 -> 0.7 and 0.6 -> 0.3 drop by more than 0.2
+    assert sum("below its best" in str(w.message) for w in caught) == 2
+
+
+def test_state_restores_exactly_mid_schedule():
+    s = PhaseScheduler("undersample_then_finetune", 8)
+    run(s, [0.2, 0.4, 0.3, 0.5, 0.45, 0.6])
+    restored = copy.deepcopy(s)
+    rest = [0.55, 0.7]
+    assert run(restored, rest) == run(s, rest)
+    assert restored.describe() == s.describe()
+    assert restored.best_epoch() == s.best_epoch() == 8
+
+
+def test_torchscript_module_holding_a_scheduler_saves_and_loads():
+    class Holder(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.scheduler = PhaseScheduler("drw", 4)
+
+        def forward(self, recall: torch.Tensor, f1: float) -> str:
+            self.scheduler.end_epoch(recall, f1)
+            return self.scheduler.weighting()
+
+    module = torch.jit.script(Holder())
+    for f1 in (0.1, 0.2, 0.3):
+        module(torch.full((2,), 0.5), f1)
+    buffer = io.BytesIO()
+    torch.jit.save(module, buffer)
+    buffer.seek(0)
+    loaded = torch.jit.load(buffer)
+    assert loaded.scheduler.phase_name() == "reweight"
+    assert loaded.scheduler.epoch() == 3
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: PhaseScheduler("warmup", 8), "unknown preset"),
+    (lambda: PhaseScheduler("drw", 1), "total_epochs >= 2"),
+    (lambda: PhaseScheduler("undersample_then_finetune", 8, 0.5), "sampling_ratio"),
+    (lambda: PhaseScheduler("drw", 4).end_epoch(torch.tensor([0.5, float("nan")]), 0.5),
+     "recall"),
+    (lambda: PhaseScheduler("drw", 4).end_epoch(torch.tensor([0.5]), 1.5), "macro_f1"),
+])
+def test_bad_input(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
