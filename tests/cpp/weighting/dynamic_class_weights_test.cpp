@@ -8,6 +8,7 @@
 #include <torch/serialize/input-archive.h>
 #include <torch/serialize/output-archive.h>
 
+#include <cmath>
 #include <sstream>
 
 namespace {
@@ -47,6 +48,30 @@ TEST(DynamicClassWeights, WorseClassGetsMoreWeightFromReport) {
   const at::Tensor out = w.update(metrics.report(), "recall");
   EXPECT_GT(out[1].item<float>(), out[0].item<float>());
   EXPECT_NEAR(out.sum().item<float>(), 2.0f, 1e-6);
+}
+
+TEST(DynamicClassWeights, RunningLossSurvivesArchiveMidWindow) {
+  const at::Tensor loss = at::tensor({0.5, 1.5, 2.0, 0.1}, at::kDouble);
+  const at::Tensor target = at::tensor({0, 0, 1, -100}, at::kLong);
+  const auto no_warmup = rebalance::DynamicClassWeightsOptions().power(2.0).max_weight(1.4);
+  rebalance::DynamicClassWeights a(at::ones({3}), no_warmup);
+  a.accumulate_loss(loss, target);
+  std::stringstream stream;
+  torch::serialize::OutputArchive out;
+  a.save(out);
+  out.save_to(stream);
+  torch::serialize::InputArchive in;
+  in.load_from(stream);
+  rebalance::DynamicClassWeights b(at::ones({3}));
+  b.load(in);
+  // mean losses: class 0 -> 1.0, class 1 -> 2.0, class 2 unseen -> mean of the two scores
+  const double s0 = std::exp(-1.0), s1 = std::exp(-2.0);
+  rebalance::DynamicClassWeights twin(at::ones({3}), no_warmup);
+  const at::Tensor expected = twin.update(at::tensor({s0, s1, 0.5 * (s0 + s1)}, at::kDouble));
+  EXPECT_TRUE(a.update_from_running_loss().equal(expected));
+  EXPECT_TRUE(b.update_from_running_loss().equal(expected));
+  EXPECT_GT(expected[1].item<float>(), expected[0].item<float>());
+  EXPECT_THROW(a.update_from_running_loss(), c10::ValueError);
 }
 
 TEST(DynamicClassWeights, BadScores) {
