@@ -86,6 +86,16 @@ TORCH_LIBRARY_FRAGMENT(rebalance, m) {
       .def("epoch", [](const Holder& self) { return self->sampler.epoch(); })
       .def("update",
            [](const Holder& self, const at::Tensor& scores) { self->sampler.update(scores); })
+      .def("set_policy",
+           [](const Holder& self, const std::string& policy) {
+             auto options = self->sampler.options().policy();
+             options.kind(rebalance::sampling::parse_policy_kind(policy));
+             self->sampler.set_policy(options);
+           })
+      .def("policy",
+           [](const Holder& self) {
+             return rebalance::sampling::policy_kind_name(self->sampler.options().policy().kind());
+           })
       .def("indices", [](const Holder& self) { return self->sampler.indices(); })
       .def("draw_counts", [](const Holder& self) { return long_tensor(self->sampler.draw_counts()); })
       .def("class_counts",

@@ -81,6 +81,20 @@ def test_data_loader_yields_the_plan():
     assert "AdaptiveSampler[dynamic] epoch 1" in sampler.describe()
 
 
+def test_set_policy_switches_from_the_next_epoch():
+    labels = labels_with_sizes(SIZES)
+    sampler = rebalance.AdaptiveSampler(labels, 6, "undersample", budget=600)
+    assert sampler.draw_counts().tolist() == [3] * 6
+    sampler.update([0.5] * 6)
+    sampler.set_policy("class_balanced")
+    assert sampler.policy == "class_balanced"
+    assert sampler.draw_counts().tolist() == [100] * 6
+    clone = pickle.loads(pickle.dumps(sampler))
+    assert clone.policy == "class_balanced" and torch.equal(clone.indices(), sampler.indices())
+    with pytest.raises(ValueError, match="unknown policy"):
+        sampler.set_policy("tomek")
+
+
 def test_pickle_and_torchscript_state_restore_exactly():
     labels = labels_with_sizes(SIZES)
     sampler = rebalance.AdaptiveSampler(labels, 6, "dynamic", step=1.5, seed=4)

@@ -128,6 +128,14 @@ int64_t AdaptiveSampler::epoch() const { return state_->epoch; }
 
 void AdaptiveSampler::update(const at::Tensor& scores) { state_->policy.update(scores); }
 
+void AdaptiveSampler::set_policy(sampling::SamplingPolicyOptions policy) {
+  State& s = *state_;
+  sampling::SamplingPolicy next(policy, s.index.counts());
+  next.set_state(s.policy.multipliers(), s.policy.scores(), s.policy.num_updates());
+  s.policy = std::move(next);
+  s.options.policy(std::move(policy));
+}
+
 std::vector<int64_t> AdaptiveSampler::draw_counts() const {
   return state_->policy.draw_counts(state_->epoch);
 }

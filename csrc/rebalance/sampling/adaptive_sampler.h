@@ -53,6 +53,9 @@ class AdaptiveSampler : public torch::data::samplers::Sampler<> {
   /// Feeds per-class scores (C,) of the last evaluation to the policy; identical scores on
   /// every rank (e.g. all-reduced) keep the ranks' plans identical.
   void update(const at::Tensor& scores);
+  /// Switches the policy from the next reset() on (e.g. for a phase scheduler); the dynamic
+  /// multipliers, last scores and update count carry over.
+  void set_policy(sampling::SamplingPolicyOptions policy);
   /// Draw counts n_c (size C) the next reset() would use.
   std::vector<int64_t> draw_counts() const;
   /// This rank's indices of the current epoch as int64 (size()), built afresh from the current

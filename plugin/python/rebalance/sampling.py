@@ -79,6 +79,14 @@ class AdaptiveSampler(torch.utils.data.Sampler):
         """Feeds per-class scores (C,), e.g. F1 or recall in [0, 1], to the policy."""
         self._impl.update(torch.as_tensor(scores, dtype=torch.float64))
 
+    def set_policy(self, policy: str) -> None:
+        """Switches the policy (keeping its parameters and the dynamic state) from now on."""
+        self._impl.set_policy(policy)
+
+    @property
+    def policy(self) -> str:
+        return self._impl.policy()
+
     def indices(self) -> torch.Tensor:
         """This rank's indices of the current epoch, int64."""
         return self._impl.indices()
