@@ -4,7 +4,9 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace rebalance {
 namespace detail {
@@ -43,28 +45,90 @@ at::Tensor distances_to(const at::Tensor& x, const at::Tensor& xnorm, const at::
   return out.add_(xnorm.unsqueeze(0)).add_(xnorm.index_select(0, cand).unsqueeze(1)).clamp_min(0);
 }
 
-at::Tensor kmeans_plus_plus(const at::Tensor& x, int64_t k, at::Generator& gen) {
+// Greedy k-means++ through tensor ops (any device). draws: (k − 1) × trials uniforms.
+std::vector<int64_t> kmeans_plus_plus_generic(const at::Tensor& x, int64_t first,
+                                              const at::Tensor& draws) {
   const int64_t n = x.size(0);
   const auto dev = x.device();
-  const int64_t trials = 2 + static_cast<int64_t>(std::log(static_cast<double>(k)));
   const auto xnorm = x.pow(2).sum(1);
-  std::vector<int64_t> chosen;
-  chosen.reserve(k);
-  chosen.push_back(at::randint(n, {1}, gen, at::kLong).item<int64_t>());
-  auto closest = distances_to(x, xnorm, at::tensor({chosen[0]}, at::kLong).to(dev))
-                     .squeeze(0)
-                     .to(at::kDouble);
-  for (int64_t c = 1; c < k; ++c) {
+  std::vector<int64_t> chosen{first};
+  auto closest =
+      distances_to(x, xnorm, at::tensor({first}, at::kLong).to(dev)).squeeze(0).to(at::kDouble);
+  const auto u = draws.to(dev);
+  for (int64_t c = 0; c < draws.size(0); ++c) {
     const auto cum = closest.cumsum(0);
-    const auto potential = cum[-1];
-    const auto draws = at::rand({trials}, gen, at::kDouble).to(dev) * potential;
-    const auto cand = at::searchsorted(cum, draws).clamp_max(n - 1);
+    const auto cand = at::searchsorted(cum, u[c] * cum[-1]).clamp_max(n - 1);
     const auto d = at::minimum(closest.unsqueeze(0), distances_to(x, xnorm, cand).to(at::kDouble));
     const auto best = d.sum(1).argmin().item<int64_t>();
     chosen.push_back(cand[best].item<int64_t>());
     closest = d[best];
   }
-  return x.index_select(0, resampling::to_tensor(chosen).to(dev));
+  return chosen;
+}
+
+// The same seeding on the CPU with fused loops; only the candidate distances use GEMM.
+template <typename scalar_t>
+std::vector<int64_t> kmeans_plus_plus_cpu(const at::Tensor& x, int64_t first,
+                                          const at::Tensor& draws) {
+  const int64_t n = x.size(0), trials = draws.size(1);
+  const auto xnorm = x.pow(2).sum(1).contiguous();
+  const auto* xn = xnorm.data_ptr<scalar_t>();
+  const auto* u = draws.data_ptr<double>();
+  auto buf = at::empty({trials, n}, x.options());
+  const auto* g = buf.data_ptr<scalar_t>();
+  const auto dist = [&](int64_t t, int64_t j, int64_t c) {
+    return std::max(0.0, static_cast<double>(g[t * n + j]) + xn[j] + xn[c]);
+  };
+  std::vector<int64_t> chosen{first};
+  auto one = buf.narrow(0, 0, 1);
+  resampling::gemm_nt(x.narrow(0, first, 1), x, one, -2.0);
+  std::vector<double> closest(n), cum(n), potential(trials);
+  for (int64_t j = 0; j < n; ++j) {
+    closest[j] = dist(0, j, first);
+  }
+  std::vector<int64_t> cand(trials);
+  for (int64_t c = 0; c < draws.size(0); ++c) {
+    double total = 0;
+    for (int64_t j = 0; j < n; ++j) {
+      total += closest[j];
+      cum[j] = total;
+    }
+    for (int64_t t = 0; t < trials; ++t) {
+      const auto it = std::lower_bound(cum.begin(), cum.end(), u[c * trials + t] * total);
+      cand[t] = std::min<int64_t>(it - cum.begin(), n - 1);
+    }
+    auto block = buf.narrow(0, 0, trials);
+    resampling::gemm_nt(x.index_select(0, resampling::to_tensor(cand)), x, block, -2.0);
+    int64_t best = 0;
+    for (int64_t t = 0; t < trials; ++t) {
+      double p = 0;
+      for (int64_t j = 0; j < n; ++j) {
+        p += std::min(closest[j], dist(t, j, cand[t]));
+      }
+      potential[t] = p;
+      best = p < potential[best] ? t : best;
+    }
+    for (int64_t j = 0; j < n; ++j) {
+      closest[j] = std::min(closest[j], dist(best, j, cand[best]));
+    }
+    chosen.push_back(cand[best]);
+  }
+  return chosen;
+}
+
+at::Tensor kmeans_plus_plus(const at::Tensor& x, int64_t k, at::Generator& gen) {
+  const int64_t trials = 2 + static_cast<int64_t>(std::log(static_cast<double>(k)));
+  const auto first = at::randint(x.size(0), {1}, gen, at::kLong).item<int64_t>();
+  const auto draws = at::rand({k - 1, trials}, gen, at::kDouble);
+  std::vector<int64_t> chosen;
+  if (x.device().is_cpu()) {
+    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "kmeans_plus_plus", [&] {
+      chosen = kmeans_plus_plus_cpu<scalar_t>(x, first, draws);
+    });
+  } else {
+    chosen = kmeans_plus_plus_generic(x, first, draws);
+  }
+  return x.index_select(0, resampling::to_tensor(chosen).to(x.device()));
 }
 
 } // namespace
