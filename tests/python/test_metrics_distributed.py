@@ -1,11 +1,9 @@
 """Two gloo ranks on loopback all_reduce ClassMetrics state; the sum equals one process's."""
-import socket
-
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
 
 import rebalance  # noqa: F401
+from distributed_support import run_ranks
 
 C, N = 5, 400
 
@@ -30,23 +28,9 @@ def worker(rank, world, port, out):
         dist.destroy_process_group()
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_all_reduce_equals_single_process():
     out = torch.zeros(2, C, C, dtype=torch.int64).share_memory_()
-    ctx = mp.start_processes(worker, args=(2, free_port(), out), nprocs=2, join=False,
-                             start_method="spawn")
-    for _ in range(60):
-        if ctx.join(timeout=1):
-            break
-    else:
-        for p in ctx.processes:
-            p.kill()
-        raise AssertionError("gloo workers did not finish within 60 s")
+    run_ranks(worker, (out,))
     from rebalance.metrics import ClassMetrics
     single = ClassMetrics(C)
     single.update(*data())

@@ -1,14 +1,12 @@
 """Two gloo ranks on loopback: AdaptiveSampler shards partition one global plan, and scores
 all-reduced across ranks then fed to update() keep the ranks' plans identical."""
 
-import socket
-
 import numpy as np
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
 
 import rebalance  # noqa: F401
+from distributed_support import run_ranks
 
 C, SIZES, SEED = 4, [101, 40, 12, 6], 7
 N = sum(SIZES)
@@ -50,23 +48,9 @@ def worker(rank, world, port, out):
         dist.destroy_process_group()
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_two_ranks_share_one_plan_and_one_policy_state():
     out = torch.zeros(2, 2, SHARD, dtype=torch.int64).share_memory_()
-    ctx = mp.start_processes(worker, args=(2, free_port(), out), nprocs=2, join=False,
-                             start_method="spawn")
-    for _ in range(60):
-        if ctx.join(timeout=1):
-            break
-    else:
-        for p in ctx.processes:
-            p.kill()
-        raise AssertionError("gloo workers did not finish within 60 s")
+    run_ranks(worker, (out,))
 
     labels, right = data()
     single = rebalance.AdaptiveSampler(labels, C, "dynamic", step=2.0, seed=SEED)

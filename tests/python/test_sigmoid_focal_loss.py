@@ -8,14 +8,9 @@ import pytest
 import torch
 import torchvision
 
+from grad_utils import value_and_grad
+
 op = torch.ops.rebalance.sigmoid_focal_loss
-
-
-def value_and_grad(fn, x):
-    x = x.detach().clone().requires_grad_(True)
-    out = fn(x)
-    (grad,) = torch.autograd.grad(out.sum(), x)
-    return out.detach(), grad
 
 
 @pytest.mark.parametrize("seed", range(6))

@@ -6,14 +6,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from grad_utils import value_and_grad
+
 op = torch.ops.rebalance.softmax_focal_loss
-
-
-def value_and_grad(fn, x):
-    x = x.detach().clone().requires_grad_(True)
-    out = fn(x)
-    (grad,) = torch.autograd.grad(out.sum(), x)
-    return out.detach(), grad
 
 
 def composite_focal(logits, target, gamma, weight, reduction, ignore_index, smoothing):
