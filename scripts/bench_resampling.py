@@ -13,7 +13,6 @@ k-means inertia ratio).
 """
 
 import argparse
-import os
 import resource
 import sys
 import time
@@ -112,10 +111,11 @@ def main():
     p.add_argument("--only", choices=["tomek", "smote", "cc"], help="run one benchmark")
     args = p.parse_args()
     torch.set_num_threads(1)
-    from threadpoolctl import threadpool_limits
+    from threadpoolctl import threadpool_info, threadpool_limits
     threadpool_limits(1)
-    print(f"torch {torch.__version__}, 1 thread, float32, oneDNN GEMM: "
-          f"{os.environ.get('REBALANCE_NO_DNNL_GEMM', '0') in ('', '0')}", flush=True)
+    blas = sorted({i.get("internal_api", "?") for i in threadpool_info() if i.get("user_api") == "blas"})
+    print(f"torch {torch.__version__}, 1 thread, float32, BLAS: {', '.join(blas) or 'unknown'}",
+          flush=True)
     if args.tomek_large:
         bench_tomek_large(500000, 64)
         return
