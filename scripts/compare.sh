@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Runs fmnist_lt strategies over several seeds at the same optimizer-step budget and prints a
-# markdown table (mean ± std). Usage: compare.sh [SEEDS] [STRATEGY ...]
+# Runs fmnist_lt strategies and the plain-PyTorch peers (scripts/peers_fmnist_lt.py) over
+# several seeds at the same optimizer-step budget and prints a markdown table (mean ± std).
+# Usage: compare.sh [SEEDS] [STRATEGY ...]
 #   SEEDS defaults to "0 1 2"; strategies default to the baselines, the presets and
-#   recommended. Results go to results/compare/. Builds first (scripts/setup.sh).
+#   recommended; PEERS="ce wrs ..." picks peers (default all, "" for none). Results go to
+#   results/compare/. Builds first (scripts/setup.sh).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${REBALANCE_BUILD_DIR:-$ROOT/build}"
@@ -24,8 +26,17 @@ for seed in $SEEDS; do
     grep '^RESULT' "$OUT/${strategy}_${seed}.log"
   done
 done
+PEERS="${PEERS-ce weighted_ce wrs tv_focal cb_focal drw us_ft}"
+for seed in $SEEDS; do
+  for peer in $PEERS; do
+    /usr/bin/python3 "$ROOT/scripts/peers_fmnist_lt.py" --strategy "$peer" --seed "$seed" \
+      --json "$OUT/peer_${peer}_${seed}.json" > "$OUT/peer_${peer}_${seed}.log" 2>&1
+    grep '^RESULT' "$OUT/peer_${peer}_${seed}.log"
+  done
+done
 files=()
 for seed in $SEEDS; do
   for strategy in "${STRATEGIES[@]}"; do files+=("$OUT/${strategy}_${seed}.json"); done
+  for peer in $PEERS; do files+=("$OUT/peer_${peer}_${seed}.json"); done
 done
 /usr/bin/python3 "$ROOT/scripts/summarize_runs.py" "${files[@]}"
