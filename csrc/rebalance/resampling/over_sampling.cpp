@@ -15,24 +15,12 @@ using resampling::SamplingType;
 
 namespace {
 
-struct Classes {
-  at::Tensor labels;
-  std::vector<int64_t> counts;
-  std::vector<int64_t> target;
-  std::vector<std::vector<int64_t>> members;
-};
-
-Classes over_sampling_classes(const char* op, const at::Tensor& x, const at::Tensor& y,
-                              c10::string_view strategy, double ratio,
-                              const c10::optional<at::Tensor>& counts) {
+resampling::ResolvedClasses over_sampling_classes(const char* op, const at::Tensor& x,
+                                                  const at::Tensor& y, c10::string_view strategy,
+                                                  double ratio,
+                                                  const c10::optional<at::Tensor>& counts) {
   resampling::check_features(op, x);
-  Classes c;
-  c.labels = resampling::check_labels(op, x, y);
-  c.counts = resampling::class_counts(c.labels);
-  c.target = resampling::resolve_sampling_strategy(op, c.counts, SamplingType::Over, strategy,
-                                                   ratio, counts);
-  c.members = resampling::class_members(c.labels, static_cast<int64_t>(c.counts.size()));
-  return c;
+  return resampling::resolve_classes(op, x, y, SamplingType::Over, strategy, ratio, counts);
 }
 
 // x_new = x[rows] + u · (x[nn[rows, cols]] − x[rows]) for class rows xc (on x's device).
@@ -70,17 +58,16 @@ at::Tensor random_over_sampler(const at::Tensor& y, c10::string_view strategy, d
                                const c10::optional<at::Tensor>& counts, int64_t seed) {
   constexpr const char* op = "random_over_sampler";
   TORCH_CHECK_VALUE(y.dim() == 1, op, ": labels must be a 1-D tensor, got shape ", y.sizes());
-  const auto labels = resampling::check_labels(op, y.unsqueeze(1), y);
-  const auto n = resampling::class_counts(labels);
-  const auto target =
-      resampling::resolve_sampling_strategy(op, n, SamplingType::Over, strategy, ratio, counts);
-  const auto members = resampling::class_members(labels, static_cast<int64_t>(n.size()));
+  const auto cls =
+      resampling::resolve_classes(op, y.unsqueeze(1), y, SamplingType::Over, strategy, ratio,
+                                  counts);
   auto gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(seed));
   std::vector<at::Tensor> parts;
-  for (size_t c = 0; c < n.size(); ++c) {
-    if (target[c] > 0) {
-      parts.push_back(resampling::to_tensor(members[c])
-                          .index_select(0, at::randint(n[c], {target[c]}, gen, at::kLong)));
+  for (size_t c = 0; c < cls.counts.size(); ++c) {
+    if (cls.target[c] > 0) {
+      parts.push_back(resampling::to_tensor(cls.members[c])
+                          .index_select(0, at::randint(cls.counts[c], {cls.target[c]}, gen,
+                                                       at::kLong)));
     }
   }
   return parts.empty() ? at::empty({0}, at::kLong) : at::cat(parts);

@@ -159,6 +159,17 @@ std::vector<int64_t> resolve_sampling_strategy(const char* op, const std::vector
   return out;
 }
 
+ResolvedClasses resolve_classes(const char* op, const at::Tensor& x, const at::Tensor& y,
+                                SamplingType type, c10::string_view strategy, double ratio,
+                                const c10::optional<at::Tensor>& targets) {
+  ResolvedClasses c;
+  c.labels = check_labels(op, x, y);
+  c.counts = class_counts(c.labels);
+  c.target = resolve_sampling_strategy(op, c.counts, type, strategy, ratio, targets);
+  c.members = class_members(c.labels, static_cast<int64_t>(c.counts.size()));
+  return c;
+}
+
 } // namespace resampling
 
 at::Tensor sampling_strategy(const at::Tensor& y, c10::string_view sampling_type,

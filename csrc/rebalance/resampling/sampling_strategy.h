@@ -35,6 +35,19 @@ std::vector<int64_t> resolve_sampling_strategy(const char* op, const std::vector
                                                double ratio,
                                                const c10::optional<at::Tensor>& targets);
 
+/// The classes of labels y, checked against the rows of x (see check_labels): the checked int64
+/// labels, the class counts N_c, the strategy's per-class values for `type` (as
+/// resolve_sampling_strategy) and the row indices of every class.
+struct ResolvedClasses {
+  at::Tensor labels;
+  std::vector<int64_t> counts;
+  std::vector<int64_t> target;
+  std::vector<std::vector<int64_t>> members;
+};
+ResolvedClasses resolve_classes(const char* op, const at::Tensor& x, const at::Tensor& y,
+                                SamplingType type, c10::string_view strategy, double ratio,
+                                const c10::optional<at::Tensor>& targets);
+
 } // namespace resampling
 
 /// Op rebalance::sampling_strategy: resolve_sampling_strategy for labels y (int, 1-D, values in

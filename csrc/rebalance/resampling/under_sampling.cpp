@@ -27,15 +27,15 @@ at::Tensor random_under_sampler(const at::Tensor& y, c10::string_view strategy, 
                                 int64_t seed) {
   constexpr const char* op = "random_under_sampler";
   TORCH_CHECK_VALUE(y.dim() == 1, op, ": labels must be a 1-D tensor, got shape ", y.sizes());
-  const auto labels = resampling::check_labels(op, y.unsqueeze(1), y);
-  const auto n = resampling::class_counts(labels);
-  const auto target =
-      resampling::resolve_sampling_strategy(op, n, SamplingType::Under, strategy, ratio, counts);
-  const auto members = resampling::class_members(labels, static_cast<int64_t>(n.size()));
+  const auto cls =
+      resampling::resolve_classes(op, y.unsqueeze(1), y, SamplingType::Under, strategy, ratio,
+                                  counts);
+  const auto& n = cls.counts;
+  const auto& target = cls.target;
   auto gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(seed));
   std::vector<int64_t> kept;
   for (size_t c = 0; c < n.size(); ++c) {
-    const auto& m = members[c];
+    const auto& m = cls.members[c];
     if (target[c] < 0) {
       kept.insert(kept.end(), m.begin(), m.end());
       continue;
