@@ -30,7 +30,5 @@ Capability cpu_capability() {
   return capability;
 }
 
-bool use_avx2() { return cpu_capability() != Capability::Default; }
-
 } // namespace cpu
 } // namespace rebalance

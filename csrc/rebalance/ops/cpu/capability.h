@@ -11,9 +11,6 @@ enum class Capability { Default, AVX2, AVX512 };
 /// environment caps it (to test or compare the builds).
 Capability cpu_capability();
 
-/// True when cpu_capability() is AVX2 or wider.
-bool use_avx2();
-
 } // namespace cpu
 } // namespace rebalance
 
