@@ -95,10 +95,9 @@ void AdaptiveSampler::reset(c10::optional<size_t> new_size) {
                       "AdaptiveSampler.reset: the dataset size is fixed by the labels (",
                       s.index.size(), "), got new_size ", *new_size);
   }
-  if (s.resume_pending) {
-    s.resume_pending = false;
-    return;
-  }
+  const bool resume = s.resume_pending && s.epoch == s.plan_epoch;
+  s.resume_pending = false;
+  if (resume) return;
   s.plan_counts = s.policy.draw_counts(s.epoch);
   s.plan_epoch = s.epoch;
   s.shard = s.build(s.plan_counts, s.plan_epoch);

@@ -20,7 +20,9 @@ namespace rebalance {
 /// keep is the handle for set_epoch(), update(), save() and load(). An epoch's plan is built at
 /// reset() (which the data loader calls at begin()) from the epoch set by set_epoch() and the
 /// policy state at that moment; the first reset() after load() resumes the loaded epoch at the
-/// saved position instead. With loader workers, the saved position includes prefetched batches.
+/// saved position instead, unless set_epoch() moved to another epoch in between (a checkpoint
+/// taken at an epoch's end then continues with the next epoch's fresh plan). With loader
+/// workers, the saved position includes prefetched batches.
 ///
 ///   AdaptiveSampler sampler(labels, 10, AdaptiveSamplerOptions(sampling::PolicyKind::Dynamic));
 ///   auto loader = torch::data::make_data_loader(dataset, sampler, 64);

@@ -103,6 +103,31 @@ TEST(SamplingAdaptiveSampler, ResumesMidEpochWithExactlyTheRemainingIndices) {
   EXPECT_EQ(drain(*resumed), as_vector(restored.indices()));
 }
 
+TEST(SamplingAdaptiveSampler, SetEpochAfterLoadStartsThatEpochsFreshPlan) {
+  AdaptiveSampler sampler(labels_for_test(), 3, AdaptiveSamplerOptions().seed(5));
+  sampler.set_epoch(2);
+  auto loader = torch::data::make_data_loader(IndexDataset(90), sampler, 8);
+  drain(*loader, 4);  // a checkpoint taken mid-epoch 2, resumed at epoch 3
+  torch::serialize::OutputArchive out;
+  sampler.save(out);
+  std::stringstream buffer;
+  out.save_to(buffer);
+  AdaptiveSampler uninterrupted(labels_for_test(), 3, AdaptiveSamplerOptions().seed(5));
+  uninterrupted.set_epoch(3);
+  uninterrupted.reset();
+  const auto expected = as_vector(uninterrupted.indices());
+
+  AdaptiveSampler restored(at::zeros({5}, at::kLong), 1);
+  torch::serialize::InputArchive in;
+  in.load_from(buffer);
+  restored.load(in);
+  restored.set_epoch(3);
+  auto resumed = torch::data::make_data_loader(IndexDataset(90), restored, 8);
+  const auto drawn = drain(*resumed);
+  EXPECT_EQ(drawn.size(), 90u);
+  EXPECT_EQ(drawn, expected);
+}
+
 TEST(SamplingAdaptiveSampler, RejectsBadConfiguration) {
   const at::Tensor y = labels_for_test();
   EXPECT_THROW(AdaptiveSampler(y, 3, AdaptiveSamplerOptions().rank(2).world_size(2)),
