@@ -1,5 +1,6 @@
 // torch.classes.rebalance.PhaseScheduler.
 #include "rebalance/schedule/phase_scheduler.h"
+#include "rebalance/schedule/presets.h"
 
 #include <torch/custom_class.h>
 #include <torch/library.h>
@@ -8,6 +9,13 @@ namespace {
 
 using rebalance::PhaseScheduler;
 using Self = c10::intrusive_ptr<PhaseScheduler>;
+using rebalance::schedule::PhaseOptions;
+
+std::vector<std::string> to_specs(const std::vector<PhaseOptions>& phases) {
+  std::vector<std::string> specs;
+  for (const auto& p : phases) specs.push_back(p.to_string());
+  return specs;
+}
 
 } // namespace
 
@@ -18,6 +26,19 @@ TORCH_LIBRARY_FRAGMENT(rebalance, m) {
            }),
            "", {torch::arg("preset"), torch::arg("total_epochs"),
                 torch::arg("sampling_ratio") = 1.0})
+      // Phases as PhaseOptions "key=value;..." specs (rebalance.schedule builds them).
+      .def_static("from_phases",
+                  [](std::vector<std::string> specs, double recall_alarm) {
+                    std::vector<PhaseOptions> phases;
+                    for (const auto& spec : specs) phases.push_back(PhaseOptions::from_string(spec));
+                    return c10::make_intrusive<PhaseScheduler>(std::move(phases), recall_alarm);
+                  })
+      .def_static("preset_phases",
+                  [](std::string name, int64_t total_epochs, double sampling_ratio) {
+                    return to_specs(
+                        rebalance::schedule::preset(name, total_epochs, sampling_ratio));
+                  })
+      .def("phases", [](const Self& self) { return to_specs(self->phases()); })
       .def("phase_name", [](const Self& self) { return self->phase().name(); })
       .def("sampling", [](const Self& self) { return self->phase().sampling(); })
       .def("sampling_ratio", [](const Self& self) { return self->phase().sampling_ratio(); })

@@ -113,3 +113,48 @@ def test_torchscript_module_holding_a_scheduler_saves_and_loads():
 def test_bad_input(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_recommended_preset_rebalances_the_last_quarter():
+    s = PhaseScheduler("recommended", 8)
+    assert (s.sampling(), s.weighting(), s.lr_factor()) == ("instance", "none", 1.0)
+    run(s, [0.1 * i for i in range(1, 7)])
+    assert (s.phase_name(), s.sampling(), s.weighting(), s.lr_factor(), s.head_only()) == (
+        "rebalance", "power", "effective_number", 0.1, False)
+
+
+def test_scheduler_from_phase_dicts_follows_them():
+    import rebalance
+    phases = [{"name": "warm", "steps": 25},
+              {"name": "tail", "sampling": "undersample", "sampling_ratio": 2.5,
+               "weighting": "inverse", "lr_factor": 0.3, "head_only": True, "epochs": 2}]
+    s = rebalance.make_scheduler(phases, recall_alarm=0.5)
+    assert s.num_phases() == 2 and s.phase_name() == "warm"
+    assert [s.on_step() for _ in range(25)] == [False] * 24 + [True]
+    s.end_epoch(torch.full((2,), 0.5), 0.3)
+    assert (s.phase_name(), s.sampling(), s.sampling_ratio(), s.weighting(), s.lr_factor(),
+            s.head_only()) == ("tail", "undersample", 2.5, "inverse", 0.3, True)
+    assert rebalance.schedule.parse_phase(s.phases()[1])["sampling_ratio"] == 2.5
+    restored = copy.deepcopy(s)
+    assert restored.phases() == s.phases() and restored.describe() == s.describe()
+
+
+def test_preset_phases_round_trip_through_dicts():
+    import rebalance
+    phases = rebalance.preset_phases("undersample_then_finetune", 8, 3.0)
+    assert [(p["name"], p["sampling"], p["sampling_ratio"], p["lr_factor"], p["epochs"])
+            for p in phases] == [("undersample", "undersample", 3.0, 1.0, 6),
+                                 ("finetune", "instance", 1.0, 0.1, 2)]
+    s = rebalance.make_scheduler(phases)
+    assert s.phases() == PhaseScheduler("undersample_then_finetune", 8, 3.0).phases()
+
+
+@pytest.mark.parametrize("phase, error, message", [
+    ({"name": "a", "speed": 2}, ValueError, "unknown key 'speed'"),
+    ({"name": "a;b"}, ValueError, "must not contain"),
+    ({"sampling": "sometimes"}, ValueError, "sometimes"),
+])
+def test_bad_phase_dicts(phase, error, message):
+    import rebalance
+    with pytest.raises(error, match=message):
+        rebalance.make_scheduler([phase])

@@ -1,11 +1,13 @@
 #include "rebalance/schedule/phase_scheduler.h"
 
+#include "rebalance/sampling/sampling_policy_options.h"
 #include "rebalance/schedule/presets.h"
 
 #include <c10/util/Exception.h>
 #include <fmt/format.h>
 
 #include <cmath>
+#include <set>
 
 namespace rebalance {
 
@@ -23,6 +25,19 @@ PhaseScheduler::PhaseScheduler(std::vector<schedule::PhaseOptions> phases, doubl
                       p.lr_factor());
     TORCH_CHECK_VALUE(p.sampling_ratio() >= 1, "PhaseScheduler: phase '", p.name(),
                       "' needs sampling_ratio >= 1, got ", p.sampling_ratio());
+    try {
+      sampling::parse_policy_kind(p.sampling());
+    } catch (const c10::Error& e) {
+      TORCH_CHECK_VALUE(false, "PhaseScheduler: phase '", p.name(), "': ",
+                        e.what_without_backtrace());
+    }
+    static const std::set<std::string> weightings = {
+        "none", "dynamic", "inverse", "inverse_power", "effective_number", "median_frequency",
+        "cost", "cluster"};
+    TORCH_CHECK_VALUE(weightings.count(p.weighting()), "PhaseScheduler: phase '", p.name(),
+                      "' has weighting '", p.weighting(),
+                      "'; expected none, dynamic or a class_weights method (inverse, "
+                      "inverse_power, effective_number, median_frequency, cost, cluster)");
   }
 }
 

@@ -9,7 +9,8 @@ namespace schedule {
 
 const std::vector<std::string>& preset_names() {
   static const std::vector<std::string> names = {"undersample_then_finetune", "drw", "drs",
-                                                 "crt", "dynamic", "standard"};
+                                                 "crt", "dynamic", "recommended",
+                                                 "standard"};
   return names;
 }
 
@@ -18,7 +19,8 @@ std::vector<PhaseOptions> preset(const std::string& name, int64_t total_epochs,
   const auto& names = preset_names();
   TORCH_CHECK_VALUE(std::find(names.begin(), names.end(), name) != names.end(),
                     "PhaseScheduler: unknown preset '", name,
-                    "'; expected undersample_then_finetune, drw, drs, crt, dynamic or standard");
+                    "'; expected undersample_then_finetune, drw, drs, crt, dynamic, recommended or "
+                    "standard");
   TORCH_CHECK_VALUE(sampling_ratio >= 1, "PhaseScheduler: sampling_ratio must be >= 1, got ",
                     sampling_ratio);
   if (name == "standard") {
@@ -47,6 +49,10 @@ std::vector<PhaseOptions> preset(const std::string& name, int64_t total_epochs,
   if (name == "crt") {
     return {warmup, PhaseOptions().name("retrain_head").sampling("class_balanced")
                         .head_only(true).lr_factor(0.1).epochs(late)};
+  }
+  if (name == "recommended") {
+    return {warmup, PhaseOptions().name("rebalance").sampling("power")
+                        .weighting("effective_number").lr_factor(0.1).epochs(late)};
   }
   return {PhaseOptions().name("instance").epochs(late),
           PhaseOptions().name("dynamic").sampling("dynamic").weighting("dynamic")

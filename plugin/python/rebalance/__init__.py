@@ -38,3 +38,7 @@ from .weighting import (DynamicClassWeights, LogitAdjustedCrossEntropyLoss,  # n
                         logit_adjusted_cross_entropy)
 __all__ += ["DynamicClassWeights", "LogitAdjustedCrossEntropyLoss", "class_weights",
             "count_clusters_per_class", "log_prior_from_counts", "logit_adjusted_cross_entropy"]
+
+from . import schedule  # noqa: E402,F401
+from .schedule import PhaseScheduler, make_scheduler, preset_phases  # noqa: E402,F401
+__all__ += ["schedule", "PhaseScheduler", "make_scheduler", "preset_phases"]
