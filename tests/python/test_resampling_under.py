@@ -34,8 +34,17 @@ def classification_set(seed):
     return x, y
 
 
+def skewed_set(seed):
+    """One class holds most rows (Tomek links then searches only the others and their
+    neighbours), with duplicate rows across the classes."""
+    x, y = make_classification(n_samples=500, n_features=10, n_informative=5, n_classes=3,
+                               weights=[0.85, 0.1, 0.05], flip_y=0.05, random_state=seed)
+    src = np.random.default_rng(seed).integers(0, 500, size=30)
+    return np.vstack([x, x[src]]), np.concatenate([y, y[src]])
+
+
 DATASETS = [("random", random_set), ("duplicates", duplicate_set),
-            ("make_classification", classification_set)]
+            ("make_classification", classification_set), ("skewed", skewed_set)]
 
 
 def kept(sampler, x, y):

@@ -24,6 +24,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> cluster_centroids(
   const auto target = resampling::resolve_sampling_strategy(
       op, n, resampling::SamplingType::Under, strategy, ratio, counts);
   const auto members = resampling::class_members(labels, num_classes);
+  const auto long_opts = x.options().dtype(at::kLong);
   std::vector<at::Tensor> rows, out_labels, source;
   for (int64_t c = 0; c < num_classes; ++c) {
     if (members[c].empty()) {
@@ -45,18 +46,18 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> cluster_centroids(
         source.push_back(idx.index_select(0, nearest.to(at::kCPU)));
       } else {
         rows.push_back(centres);
-        source.push_back(at::full({target[c]}, -1, at::kLong));
+        source.push_back(at::full({target[c]}, -1, long_opts));
       }
     } else {
       continue;
     }
-    out_labels.push_back(at::full({rows.back().size(0)}, c, at::kLong));
+    out_labels.push_back(at::full({rows.back().size(0)}, c, long_opts));
   }
   if (rows.empty()) {
-    return {at::empty({0, x.size(1)}, x.options()), at::empty({0}, at::kLong),
-            at::empty({0}, at::kLong)};
+    return {at::empty({0, x.size(1)}, x.options()), at::empty({0}, long_opts),
+            at::empty({0}, long_opts)};
   }
-  return {at::cat(rows), at::cat(out_labels), at::cat(source)};
+  return {at::cat(rows), at::cat(out_labels), at::cat(source).to(x.device())};
 }
 
 } // namespace rebalance

@@ -1,5 +1,6 @@
 #include "rebalance/resampling/kmeans.h"
 
+#include "rebalance/resampling/device_path.h"
 #include "rebalance/resampling/gemm.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -121,7 +122,7 @@ at::Tensor kmeans_plus_plus(const at::Tensor& x, int64_t k, at::Generator& gen) 
   const auto first = at::randint(x.size(0), {1}, gen, at::kLong).item<int64_t>();
   const auto draws = at::rand({k - 1, trials}, gen, at::kDouble);
   std::vector<int64_t> chosen;
-  if (x.device().is_cpu()) {
+  if (!resampling::use_generic_path(x.device())) {
     AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "kmeans_plus_plus", [&] {
       chosen = kmeans_plus_plus_cpu<scalar_t>(x, first, draws);
     });

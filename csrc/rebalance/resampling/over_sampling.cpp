@@ -1,10 +1,12 @@
 #include "rebalance/resampling/over_sampling.h"
 
+#include "rebalance/resampling/device_path.h"
 #include "rebalance/resampling/knn.h"
 #include "rebalance/resampling/sampling_strategy.h"
 #include "rebalance/resampling/under_sampling.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Parallel.h>
 
 #include <cmath>
 #include <vector>
@@ -23,11 +25,48 @@ resampling::ResolvedClasses over_sampling_classes(const char* op, const at::Tens
   return resampling::resolve_classes(op, x, y, SamplingType::Over, strategy, ratio, counts);
 }
 
+// out[s] = base + u_s · (partner − base), base = xc[rows[s]], partner = xc[nn[rows[s], cols[s]]]:
+// the tensor ops' sequence (subtract, multiply, add, each rounded; this file is built without
+// FMA contraction), so both paths give the same bits.
+template <typename scalar_t>
+void interpolate_cpu(const at::Tensor& xc, const at::Tensor& nn, const at::Tensor& rows,
+                     const at::Tensor& cols, const at::Tensor& u, at::Tensor& out) {
+  const int64_t d = xc.size(1), k = nn.size(1);
+  const auto* x = xc.data_ptr<scalar_t>();
+  const auto* p = nn.data_ptr<int64_t>();
+  const auto* r = rows.data_ptr<int64_t>();
+  const auto* c = cols.data_ptr<int64_t>();
+  const auto* w = u.data_ptr<scalar_t>();
+  auto* o = out.data_ptr<scalar_t>();
+  at::parallel_for(0, rows.size(0), 256, [&](int64_t begin, int64_t end) {
+    for (int64_t s = begin; s < end; ++s) {
+      const scalar_t* base = x + r[s] * d;
+      const scalar_t* partner = x + p[r[s] * k + c[s]] * d;
+      scalar_t* dst = o + s * d;
+      for (int64_t f = 0; f < d; ++f) {
+        const scalar_t diff = partner[f] - base[f];
+        const scalar_t step = w[s] * diff;
+        dst[f] = base[f] + step;
+      }
+    }
+  });
+}
+
 // x_new = x[rows] + u · (x[nn[rows, cols]] − x[rows]) for class rows xc (on x's device).
 at::Tensor interpolate(const at::Tensor& xc, const at::Tensor& nn, const at::Tensor& rows,
                        const at::Tensor& cols, at::Generator& gen) {
   const auto dev = xc.device();
   const auto u = at::rand({rows.size(0), 1}, gen, at::kDouble).to(dev, xc.scalar_type());
+  const auto st = xc.scalar_type();
+  if (!resampling::use_generic_path(dev) && (st == at::kFloat || st == at::kDouble)) {
+    const auto x = xc.contiguous();
+    const auto n = nn.contiguous();
+    auto out = at::empty({rows.size(0), xc.size(1)}, xc.options());
+    AT_DISPATCH_FLOATING_TYPES(st, "smote_interpolate", [&] {
+      interpolate_cpu<scalar_t>(x, n, rows.contiguous(), cols.contiguous(), u, out);
+    });
+    return out;
+  }
   const auto r = rows.to(dev);
   const auto base = xc.index_select(0, r);
   const auto partner = xc.index_select(0, nn.index_select(0, r).gather(1, cols.to(dev).unsqueeze(1))
@@ -47,7 +86,7 @@ void check_class_size(const char* op, const char* what, int64_t c, int64_t size,
 std::tuple<at::Tensor, at::Tensor> concat(const at::Tensor& x, std::vector<at::Tensor>& rows,
                                           std::vector<at::Tensor>& labels) {
   if (rows.empty()) {
-    return {at::empty({0, x.size(1)}, x.options()), at::empty({0}, at::kLong)};
+    return {at::empty({0, x.size(1)}, x.options()), at::empty({0}, x.options().dtype(at::kLong))};
   }
   return {at::cat(rows), at::cat(labels)};
 }
@@ -70,7 +109,7 @@ at::Tensor random_over_sampler(const at::Tensor& y, c10::string_view strategy, d
                                                        at::kLong)));
     }
   }
-  return parts.empty() ? at::empty({0}, at::kLong) : at::cat(parts);
+  return (parts.empty() ? at::empty({0}, at::kLong) : at::cat(parts)).to(y.device());
 }
 
 std::tuple<at::Tensor, at::Tensor> smote(const at::Tensor& x, const at::Tensor& y,
@@ -97,7 +136,7 @@ std::tuple<at::Tensor, at::Tensor> smote(const at::Tensor& x, const at::Tensor& 
     const auto pick = at::randint(size * k_neighbors, {m}, gen, at::kLong);
     rows_out.push_back(interpolate(xc, nn, pick.div(k_neighbors, "floor"),
                                    pick.remainder(k_neighbors), gen));
-    labels_out.push_back(at::full({m}, c, at::kLong));
+    labels_out.push_back(at::full({m}, c, x.options().dtype(at::kLong)));
   }
   return concat(x, rows_out, labels_out);
 }
@@ -154,7 +193,7 @@ std::tuple<at::Tensor, at::Tensor> adasyn(const at::Tensor& x, const at::Tensor&
     const auto r = resampling::to_tensor(rows);
     const auto cols = at::randint(n_neighbors, {r.size(0)}, gen, at::kLong);
     rows_out.push_back(interpolate(xc, nn, r, cols, gen));
-    labels_out.push_back(at::full({r.size(0)}, c, at::kLong));
+    labels_out.push_back(at::full({r.size(0)}, c, x.options().dtype(at::kLong)));
   }
   return concat(x, rows_out, labels_out);
 }
@@ -167,7 +206,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> smote_tomek(
   const auto& x_new = std::get<0>(generated);
   const auto& y_new = std::get<1>(generated);
   const auto kept = tomek_links(at::cat({x, x_new.to(x.scalar_type())}),
-                                at::cat({y.to(at::kCPU, at::kLong), y_new}), "all", c10::nullopt,
+                                at::cat({y.to(x.device(), at::kLong), y_new}), "all", c10::nullopt,
                                 memory_budget);
   return {x_new, y_new, kept};
 }

@@ -180,8 +180,8 @@ at::Tensor sampling_strategy(const at::Tensor& y, c10::string_view sampling_type
   TORCH_CHECK_VALUE(y.dim() == 1, op, ": labels must be a 1-D tensor, got shape ", y.sizes());
   const auto labels = resampling::check_labels(op, y.unsqueeze(1), y, num_classes);
   const auto n = resampling::class_counts(labels, num_classes);
-  return resampling::to_tensor(
-      resampling::resolve_sampling_strategy(op, n, type, strategy, ratio, counts));
+  const auto target = resampling::resolve_sampling_strategy(op, n, type, strategy, ratio, counts);
+  return resampling::to_tensor(target).to(y.device());
 }
 
 } // namespace rebalance

@@ -15,9 +15,65 @@ using resampling::SamplingType;
 
 namespace {
 
-at::Tensor sorted_tensor(std::vector<int64_t> v) {
+// The kept indices, ascending, on `device`.
+at::Tensor sorted_tensor(std::vector<int64_t> v, const c10::Device& device) {
   std::sort(v.begin(), v.end());
-  return resampling::to_tensor(v);
+  return resampling::to_tensor(v).to(device);
+}
+
+// Sets p[i] to the nearest neighbour of x's rows `idx` (self excluded, lowest index on ties).
+void search(const at::Tensor& x, const std::vector<int64_t>& idx, int64_t memory_budget,
+            bool symmetric, std::vector<int64_t>& p) {
+  if (idx.empty()) {
+    return;
+  }
+  const auto t = resampling::to_tensor(idx).to(x.device());
+  const auto q = symmetric ? x : x.index_select(0, t);
+  const auto nn = std::get<1>(detail::knn_impl(q, x, 1, t, memory_budget, false, symmetric))
+                      .to(at::kCPU)
+                      .contiguous();
+  const auto* r = nn.data_ptr<int64_t>();
+  for (size_t s = 0; s < idx.size(); ++s) {
+    p[idx[s]] = r[s];
+  }
+}
+
+// The nearest neighbour of every row that can be in a Tomek link, -1 for the others. A link
+// joins two classes, so one end lies outside the largest class M: the rows outside M (P) are
+// searched, then the rows of M that one of them points to (C). |P| + |C| <= n queries, and
+// at most 2|P| of them; with |P| > n / 4 one symmetric search of every row costs less.
+std::vector<int64_t> link_neighbours(const at::Tensor& x, const int64_t* l,
+                                     const std::vector<int64_t>& counts, int64_t memory_budget) {
+  const int64_t rows = x.size(0);
+  std::vector<int64_t> p(rows, -1);
+  if (rows < 2) {
+    return p;
+  }
+  const auto largest = std::max_element(counts.begin(), counts.end()) - counts.begin();
+  std::vector<int64_t> outside;
+  for (int64_t i = 0; i < rows; ++i) {
+    if (l[i] != largest) {
+      outside.push_back(i);
+    }
+  }
+  if (4 * static_cast<int64_t>(outside.size()) > rows) {
+    std::vector<int64_t> all(rows);
+    std::iota(all.begin(), all.end(), 0);
+    search(x, all, memory_budget, /*symmetric=*/true, p);
+    return p;
+  }
+  search(x, outside, memory_budget, false, p);
+  std::vector<int64_t> pointed;
+  for (const int64_t j : outside) {
+    const int64_t i = p[j];
+    if (l[i] == largest && p[i] == -1) {
+      p[i] = -2;
+      pointed.push_back(i);
+    }
+  }
+  std::sort(pointed.begin(), pointed.end());
+  search(x, pointed, memory_budget, false, p);
+  return p;
 }
 
 } // namespace
@@ -47,7 +103,7 @@ at::Tensor random_under_sampler(const at::Tensor& y, c10::string_view strategy, 
       kept.push_back(m[p[i]]);
     }
   }
-  return sorted_tensor(std::move(kept));
+  return sorted_tensor(std::move(kept), y.device());
 }
 
 at::Tensor tomek_links(const at::Tensor& x, const at::Tensor& y, c10::string_view strategy,
@@ -59,25 +115,16 @@ at::Tensor tomek_links(const at::Tensor& x, const at::Tensor& y, c10::string_vie
   const auto target =
       resampling::resolve_sampling_strategy(op, n, SamplingType::Clean, strategy, -1, counts);
   const int64_t rows = x.size(0);
-  if (rows < 2) {
-    return at::arange(rows, at::kLong);
-  }
-  const auto self = at::arange(rows, x.options().dtype(at::kLong));
-  const auto nn = std::get<1>(detail::knn_impl(x, x, 1, self, memory_budget, false,
-                                               /*symmetric=*/true))
-                      .select(1, 0)
-                      .to(at::kCPU)
-                      .contiguous();
-  const auto* p = nn.data_ptr<int64_t>();
   const auto* l = labels.data_ptr<int64_t>();
+  const auto p = link_neighbours(x, l, n, memory_budget);
   std::vector<int64_t> kept;
   for (int64_t i = 0; i < rows; ++i) {
-    const bool link = target[l[i]] >= 0 && l[p[i]] != l[i] && p[p[i]] == i;
+    const bool link = p[i] >= 0 && target[l[i]] >= 0 && l[p[i]] != l[i] && p[p[i]] == i;
     if (!link) {
       kept.push_back(i);
     }
   }
-  return resampling::to_tensor(kept);
+  return resampling::to_tensor(kept).to(x.device());
 }
 
 at::Tensor edited_nearest_neighbours(const at::Tensor& x, const at::Tensor& y,
@@ -131,7 +178,7 @@ at::Tensor edited_nearest_neighbours(const at::Tensor& x, const at::Tensor& y,
       }
     }
   }
-  return sorted_tensor(std::move(kept));
+  return sorted_tensor(std::move(kept), x.device());
 }
 
 at::Tensor near_miss(const at::Tensor& x, const at::Tensor& y, c10::string_view strategy,
@@ -154,7 +201,7 @@ at::Tensor near_miss(const at::Tensor& x, const at::Tensor& y, c10::string_view 
   }
   std::vector<int64_t> kept;
   if (minority < 0) {
-    return resampling::to_tensor(kept);
+    return resampling::to_tensor(kept).to(x.device());
   }
   TORCH_CHECK_VALUE(n_neighbors <= n[minority], op, ": n_neighbors (", n_neighbors,
                     ") must be at most the size of the minority class ", minority, " (",
@@ -187,7 +234,7 @@ at::Tensor near_miss(const at::Tensor& x, const at::Tensor& y, c10::string_view 
       kept.push_back(m[order[i]]);
     }
   }
-  return sorted_tensor(std::move(kept));
+  return sorted_tensor(std::move(kept), x.device());
 }
 
 } // namespace rebalance
