@@ -16,58 +16,17 @@ Usage: peers_fmnist_lt.py --strategy NAME [--seed 0] [--epochs 8] [--json FILE]
 """
 
 import argparse
-import gzip
 import json
 import time
-from pathlib import Path
 
-import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 import torchvision
 from sklearn.metrics import balanced_accuracy_score, f1_score, recall_score
 
+from fmnist_lt_common import DATA_DIR, Net, load_split, long_tail_counts, long_tail_split, predict
+
 STRATEGIES = ["ce", "weighted_ce", "wrs", "tv_focal", "cb_focal", "drw", "us_ft"]
-
-
-def load_split(data_dir, prefix):
-    def read(name, offset):
-        path = Path(data_dir) / name
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rb") as f:
-            return np.frombuffer(f.read(), dtype=np.uint8, offset=offset)
-    images = read(f"{prefix}-images-idx3-ubyte.gz", 16).reshape(-1, 1, 28, 28)
-    labels = read(f"{prefix}-labels-idx1-ubyte.gz", 8)
-    return torch.from_numpy(images.astype(np.float32) / 255), torch.from_numpy(labels.astype(np.int64))
-
-
-def long_tail_split(labels, ratio, seed, per_class=5000, val_per_class=100, classes=10):
-    """The construction of fmnist::long_tail_split: a seeded permutation per class, the first
-    val_per_class for validation, the next n_c = floor(per_class * ratio^(-c/(C-1))) for train."""
-    g = torch.Generator().manual_seed(seed)
-    counts = [max(1, int(np.floor(per_class * ratio ** (-c / (classes - 1))))) for c in range(classes)]
-    train, val = [], []
-    for c in range(classes):
-        members = torch.nonzero(labels == c).flatten()
-        order = members[torch.randperm(members.numel(), generator=g)]
-        val.append(order[:val_per_class])
-        train.append(order[val_per_class:val_per_class + counts[c]])
-    return torch.cat(train), torch.cat(val), counts
-
-
-class Net(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 16, 3, padding=1)
-        self.conv2 = nn.Conv2d(16, 32, 3, padding=1)
-        self.fc1 = nn.Linear(32 * 7 * 7, 128)
-        self.fc2 = nn.Linear(128, 10)
-
-    def forward(self, x):
-        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
-        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
-        return self.fc2(F.relu(self.fc1(x.flatten(1))))
 
 
 def effective_number_weights(counts, beta=0.999):
@@ -77,11 +36,7 @@ def effective_number_weights(counts, beta=0.999):
 
 
 def evaluate(model, x, y):
-    model.eval()
-    with torch.no_grad():
-        pred = torch.cat([model(x[i:i + 1000]).argmax(1) for i in range(0, len(x), 1000)])
-    model.train()
-    y, pred = y.numpy(), pred.numpy()
+    y, pred = y.numpy(), predict(model, x).numpy()
     recall = recall_score(y, pred, average=None, labels=range(10), zero_division=0)
     return {"macro_f1": f1_score(y, pred, average="macro"),
             "balanced_accuracy": balanced_accuracy_score(y, pred),
@@ -94,7 +49,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--strategy", choices=STRATEGIES, required=True)
-    parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    parser.add_argument("--data", default=DATA_DIR)
     parser.add_argument("--imbalance-ratio", type=float, default=100)
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--batch-size", type=int, default=64)
@@ -108,7 +63,8 @@ def main():
 
     images, labels = load_split(args.data, "train")
     test_x, test_y = load_split(args.data, "t10k")
-    train_idx, val_idx, counts = long_tail_split(labels, args.imbalance_ratio, args.seed)
+    counts = long_tail_counts(args.imbalance_ratio)
+    train_idx, val_idx = long_tail_split(labels, counts, args.seed)
     train_x, train_y = images[train_idx], labels[train_idx]
     val_x, val_y = images[val_idx], labels[val_idx]
     n = len(train_y)

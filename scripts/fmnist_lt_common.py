@@ -1,0 +1,81 @@
+"""What the Python Fashion-MNIST-LT recipes share with examples/fmnist_lt.cpp: the IDX loader,
+the seeded long-tailed split (the same construction and generator as fmnist::long_tail_split, so
+the indices are identical; tests/python/test_recipes.py checks it), the CNN and evaluation."""
+
+import gzip
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+DATA_DIR = "/usr/share/datasets/fashion-mnist"
+NUM_CLASSES = 10
+
+
+def load_split(data_dir, prefix):
+    """Images (N, 1, 28, 28) float32 in [0, 1] and int64 labels of one IDX split."""
+    def read(stem, offset):
+        for name in (stem + ".gz", stem):
+            path = Path(data_dir) / name
+            if path.exists():
+                opener = gzip.open if path.suffix == ".gz" else open
+                with opener(path, "rb") as f:
+                    return np.frombuffer(f.read(), dtype=np.uint8, offset=offset)
+        raise FileNotFoundError(f"fmnist: no {stem}[.gz] in {data_dir}")
+    images = read(f"{prefix}-images-idx3-ubyte", 16).reshape(-1, 1, 28, 28)
+    labels = read(f"{prefix}-labels-idx1-ubyte", 8)
+    return (torch.from_numpy(images.astype(np.float32) / 255),
+            torch.from_numpy(labels.astype(np.int64)))
+
+
+def long_tail_counts(ratio, profile="exp", per_class=5000, classes=NUM_CLASSES):
+    """n_c = floor(per_class * ratio^(-c/(C-1))) ("exp") or per_class / per_class/ratio ("step")."""
+    if profile == "exp":
+        counts = [per_class * ratio ** (-c / max(classes - 1, 1)) for c in range(classes)]
+    elif profile == "step":
+        counts = [per_class if c < classes // 2 else per_class / ratio for c in range(classes)]
+    else:
+        raise ValueError(f"fmnist: profile must be exp or step, got {profile}")
+    return [max(1, int(math.floor(n))) for n in counts]
+
+
+def long_tail_split(labels, counts, seed, val_per_class=100):
+    """Train / validation indices: per class a permutation from one generator seeded with
+    `seed`, the first val_per_class for validation, the next counts[c] for training."""
+    g = torch.Generator().manual_seed(seed)
+    train, val = [], []
+    for c, n in enumerate(counts):
+        members = torch.nonzero(labels == c).flatten()
+        order = members[torch.randperm(members.numel(), generator=g)]
+        n_val = min(val_per_class, order.numel())
+        val.append(order[:n_val])
+        train.append(order[n_val:n_val + min(n, order.numel() - n_val)])
+    return torch.cat(train), torch.cat(val)
+
+
+class Net(nn.Module):
+    """conv16-pool-conv32-pool-fc128-fc10, the parameter names of fmnist::Net."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 16, 3, padding=1)
+        self.conv2 = nn.Conv2d(16, 32, 3, padding=1)
+        self.fc1 = nn.Linear(32 * 7 * 7, 128)
+        self.fc2 = nn.Linear(128, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        return self.fc2(F.relu(self.fc1(x.flatten(1))))
+
+
+def predict(model, x, batch=1000):
+    """argmax predictions of `model` on x, in batches, in eval mode and without gradients."""
+    model.eval()
+    with torch.no_grad():
+        pred = torch.cat([model(x[i:i + batch]).argmax(1) for i in range(0, len(x), batch)])
+    model.train()
+    return pred

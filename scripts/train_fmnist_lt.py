@@ -1,0 +1,198 @@
+#!/usr/bin/python3
+"""The Fashion-MNIST-LT recipe of examples/fmnist_lt.cpp, from Python through ``import rebalance``:
+the same split, CNN, optimizer, step budget and strategies, with rebalance.AdaptiveSampler,
+PhaseScheduler, ClassMetrics, class_weights / DynamicClassWeights and SoftmaxFocalLoss. The
+model and the loss train as TorchScript (torch.jit.script) and are saved with --save-dir, so
+the C++ example can evaluate them:
+
+    /usr/bin/python3 scripts/train_fmnist_lt.py --strategy recommended --save-dir out/
+    build/fmnist_lt --eval-torchscript out/model.pt --torchscript-loss out/loss.pt
+
+Prints the per-class test table and a RESULT line like fmnist_lt; --json writes the same JSON.
+"""
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugin" / "python"))
+import rebalance  # noqa: E402
+from fmnist_lt_common import (DATA_DIR, NUM_CLASSES, Net, load_split,  # noqa: E402
+                              long_tail_counts, long_tail_split)
+
+SINGLE_PHASE = {  # strategy: (phase fields, focal gamma); gamma 0 is exactly cross-entropy
+    "ce": ({}, 0.0),
+    "weighted_ce": ({"weighting": "inverse"}, 0.0),
+    "focal": ({}, 2.0),
+    "cb_focal": ({"weighting": "effective_number"}, 1.0),
+    "balanced_sampling": ({"sampling": "class_balanced"}, 0.0),
+    "sqrt_sampling": ({"sampling": "power"}, 0.0),
+    "adaptive_sampling": ({"sampling": "dynamic"}, 0.0),
+    "dynamic_weights": ({"weighting": "dynamic"}, 0.0),
+}
+PRESETS = ["undersample_then_finetune", "drw", "drs", "crt", "dynamic", "recommended"]
+
+
+def make_phases(name, epochs, total_steps):
+    """The strategy's phases with epoch lengths turned into step budgets (as fmnist_lt does)."""
+    if name in SINGLE_PHASE:
+        fields, gamma = SINGLE_PHASE[name]
+        phases = [dict(fields, name=name, epochs=epochs)]
+    else:
+        ratio = 3.0 if name == "undersample_then_finetune" else 1.0
+        phases = rebalance.preset_phases(name, epochs, ratio)
+        gamma = 1.0 if name == "recommended" else 0.0
+    nominal = sum(p["epochs"] for p in phases)
+    assigned = 0
+    for i, p in enumerate(phases):
+        last = i + 1 == len(phases)
+        share = total_steps - assigned if last else total_steps * p["epochs"] // nominal
+        p["steps"] = max(1, share)
+        p["epochs"] = 0
+        assigned += p["steps"]
+    return phases, gamma
+
+
+def evaluate(model, x, y, metrics):
+    metrics.reset()
+    model.eval()
+    with torch.no_grad():
+        for i in range(0, len(x), 1000):
+            metrics.update(model(x[i:i + 1000]), y[i:i + 1000])
+    model.train()
+    return metrics.report()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--strategy", choices=list(SINGLE_PHASE) + PRESETS, default="recommended")
+    parser.add_argument("--data", default=DATA_DIR)
+    parser.add_argument("--imbalance-ratio", type=float, default=100)
+    parser.add_argument("--profile", choices=["exp", "step"], default="exp")
+    parser.add_argument("--per-class", type=int, default=5000)
+    parser.add_argument("--val-per-class", type=int, default=100)
+    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--steps", type=int, default=0, help="0: epochs over the split")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--lr", type=float, default=0.05)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--json")
+    parser.add_argument("--save-dir", help="write the scripted model.pt and loss.pt here")
+    args = parser.parse_args()
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+
+    images, labels = load_split(args.data, "train")
+    test_x, test_y = load_split(args.data, "t10k")
+    counts = long_tail_counts(args.imbalance_ratio, args.profile, args.per_class)
+    train_idx, val_idx = long_tail_split(labels, counts, args.seed, args.val_per_class)
+    train_x, train_y = images[train_idx], labels[train_idx]
+    val_x, val_y = images[val_idx], labels[val_idx]
+    n = len(train_y)
+    total_steps = args.steps or args.epochs * ((n + args.batch_size - 1) // args.batch_size)
+    print(f"train_fmnist_lt: strategy {args.strategy}, ratio {args.imbalance_ratio}, train {n} "
+          f"(counts {'/'.join(map(str, counts))}), {total_steps} steps of {args.batch_size}")
+
+    phases, gamma = make_phases(args.strategy, args.epochs, total_steps)
+    scheduler = rebalance.make_scheduler(phases)
+    model = torch.jit.script(Net())
+    opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, weight_decay=5e-4)
+    ratio = max(p["sampling_ratio"] for p in phases)
+    sampler = rebalance.AdaptiveSampler(train_y, NUM_CLASSES, scheduler.sampling(), ratio=ratio,
+                                        seed=args.seed)
+    counts_t = torch.tensor(counts)
+    dynamic = rebalance.DynamicClassWeights(torch.ones(NUM_CLASSES, dtype=torch.float64))
+    val_metrics, test_metrics = (rebalance.ClassMetrics(NUM_CLASSES),
+                                 rebalance.ClassMetrics(NUM_CLASSES))
+
+    def loss_for(weighting):
+        if weighting == "none":
+            weight = None
+        elif weighting == "dynamic":
+            weight = dynamic.weights()
+        else:
+            weight = rebalance.class_weights(counts_t, weighting).float()
+        return torch.jit.script(rebalance.SoftmaxFocalLoss(gamma=gamma, class_weight=weight))
+
+    step, epoch, phase_seen, best_state, loss_fn = 0, 0, -1, None, None
+    val_curve, draws = [], []
+    start = time.time()
+    while not scheduler.finished() and step < total_steps:
+        epoch += 1
+        if scheduler.phase_index() != phase_seen:
+            phase_seen = scheduler.phase_index()
+            sampler.set_policy(scheduler.sampling())
+            for group in opt.param_groups:
+                group["lr"] = args.lr * scheduler.lr_factor()
+            for layer in (model.conv1, model.conv2):
+                for p in layer.parameters():
+                    p.requires_grad_(not scheduler.head_only())
+            print("--", scheduler.describe())
+        loss_fn = loss_for(scheduler.weighting())
+        sampler.set_epoch(epoch)
+        order = sampler.indices()
+        draws.append(sampler.draw_counts().tolist())
+        losses = []
+        for b in range(0, len(order), args.batch_size):
+            idx = order[b:b + args.batch_size]
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(model(train_x[idx]), train_y[idx])
+            loss.backward()
+            opt.step()
+            losses.append(float(loss))
+            step += 1
+            if scheduler.on_step() or step >= total_steps:
+                break
+        report = evaluate(model, val_x, val_y, val_metrics)
+        macro_f1 = float(report["macro_f1"])
+        val_curve.append(macro_f1)
+        sampler.update(report["f1"])
+        dynamic.update_from_report(report, "recall")
+        _, is_best, _, _ = scheduler.end_epoch(report["recall"], macro_f1)
+        if is_best:
+            best_state = {k: v.clone() for k, v in model.state_dict().items()}
+        elapsed = time.time() - start
+        print(f"epoch {epoch:>2}  step {step:>5}/{total_steps}  loss "
+              f"{sum(losses) / max(len(losses), 1):.4f}  val macro-F1 {macro_f1:.4f}"
+              f"{' (best)' if is_best else ''}  {elapsed:.0f}s elapsed, ETA "
+              f"{elapsed / step * (total_steps - step):.0f}s", flush=True)
+    model.load_state_dict(best_state)
+    report = evaluate(model, test_x, test_y, test_metrics)
+    seconds = time.time() - start
+    print(f"test ({args.strategy}, Python):\n{test_metrics.table()}", end="")
+    recall = report["recall"]
+    print(f"RESULT strategy=py_{args.strategy} macro_f1={float(report['macro_f1']):.4f} "
+          f"balanced_accuracy={float(report['balanced_accuracy']):.4f} "
+          f"worst_recall={float(recall.min()):.4f} seconds={seconds:.1f}")
+    if args.save_dir:
+        out = Path(args.save_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        model.save(str(out / "model.pt"))
+        loss_fn.save(str(out / "loss.pt"))
+        with torch.no_grad():
+            mean_loss = sum(float(loss_fn(model(test_x[i:i + 1000]), test_y[i:i + 1000])) *
+                            len(test_y[i:i + 1000]) for i in range(0, len(test_y), 1000))
+        print(f"saved {out / 'model.pt'} and {out / 'loss.pt'}; test loss "
+              f"{mean_loss / len(test_y):.8f}")
+    if args.json:
+        test = {"macro_f1": float(report["macro_f1"]),
+                "balanced_accuracy": float(report["balanced_accuracy"]),
+                "accuracy": float(report["accuracy"]), "worst_recall": float(recall.min()),
+                "f1": report["f1"].tolist(), "recall": recall.tolist()}
+        with open(args.json, "w") as f:
+            json.dump({"strategy": f"py_{args.strategy}", "seed": args.seed,
+                       "imbalance_ratio": args.imbalance_ratio, "profile": args.profile,
+                       "steps": total_steps, "seconds": seconds, "test": test,
+                       "val_macro_f1": val_curve, "train_counts": counts,
+                       "best_epoch": scheduler.best_epoch(), "draw_counts": draws}, f)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,155 @@
+"""The Fashion-MNIST-LT recipes end to end at a small size: the C++ example's split equals the
+Python recipes' split, a run killed and resumed from its checkpoint ends exactly like an
+uninterrupted one, and a model + loss scripted by the Python recipe evaluate in C++ the same as
+an independent scikit-learn evaluation in Python."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from sklearn.metrics import f1_score
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+from fmnist_lt_common import (DATA_DIR, load_split, long_tail_counts,  # noqa: E402
+                              long_tail_split)
+
+BINARY = Path(os.environ["REBALANCE_BUILD_DIR"]) / "fmnist_lt"
+SMALL = ["--per-class", "200", "--val-per-class", "20", "--epochs", "4", "--batch-size", "32",
+         "--threads", "1"]
+
+pytestmark = [
+    pytest.mark.skipif(not (Path(DATA_DIR) / "train-images-idx3-ubyte.gz").exists(),
+                       reason=f"Fashion-MNIST is not installed in {DATA_DIR} "
+                              "(dataset-fashion-mnist; scripts/setup.sh installs it)"),
+    pytest.mark.skipif(not BINARY.exists(), reason=f"{BINARY} is not built"),
+]
+
+
+def run(*args, timeout=300):
+    done = subprocess.run([str(BINARY), *args], capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return done.stdout
+
+
+def read(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    """The JSON of an uninterrupted run of the given arguments, run once per module."""
+    cache = {}
+
+    def result(args):
+        key = tuple(args)
+        if key not in cache:
+            path = tmp_path_factory.mktemp("whole") / "whole.json"
+            run(*args, "--json", str(path))
+            cache[key] = read(path)
+        return cache[key]
+    return result
+
+
+@pytest.mark.parametrize("seed, ratio, profile", [(0, 100, "exp"), (3, 10, "step")])
+def test_cpp_split_is_the_python_split(tmp_path, seed, ratio, profile):
+    run("--dump-split", str(tmp_path / "split.json"), "--seed", str(seed), "--imbalance-ratio",
+        str(ratio), "--profile", profile, "--steps", "1", "--per-class", "300", "--threads", "1")
+    cpp = read(tmp_path / "split.json")
+    _, labels = load_split(DATA_DIR, "train")
+    counts = long_tail_counts(ratio, profile, per_class=300)
+    train, val = long_tail_split(labels, counts, seed)
+    assert cpp["train"] == train.tolist()
+    assert cpp["val"] == val.tolist()
+    assert torch.bincount(labels[train], minlength=10).tolist() == counts
+
+
+# Stopping right after a phase's last epoch (recommended: 3, dynamic: 1) resumes into a phase
+# the loop has not applied yet; mid-phase stops resume inside one.
+@pytest.mark.parametrize("strategy, stop_after", [
+    ("recommended", 3), ("recommended", 2), ("dynamic", 1), ("dynamic", 2),
+    ("undersample_then_finetune", 2)])
+def test_stopped_and_resumed_run_ends_like_an_uninterrupted_one(tmp_path, uninterrupted,
+                                                               strategy, stop_after):
+    args = ["--strategy", strategy, *SMALL]
+    whole = uninterrupted(args)
+    checkpoint = str(tmp_path / "state.pt")
+    out = run(*args, "--checkpoint", checkpoint, "--stop-after-epochs", str(stop_after))
+    assert "RESULT" not in out and Path(checkpoint).exists()
+    out = run(*args, "--checkpoint", checkpoint, "--resume", "1", "--json",
+              str(tmp_path / "resumed.json"))
+    assert "resumed from" in out
+    resumed = read(tmp_path / "resumed.json")
+    assert resumed["test"] == whole["test"]
+    assert resumed["val_macro_f1"] == whole["val_macro_f1"]
+    assert resumed["draw_counts"] == whole["draw_counts"]
+    assert resumed["best_epoch"] == whole["best_epoch"]
+
+
+def test_killed_run_resumes_from_its_last_checkpoint(tmp_path, uninterrupted):
+    args = ["--strategy", "dynamic", *SMALL]
+    whole = uninterrupted(args)
+    checkpoint = tmp_path / "state.pt"
+    process = subprocess.Popen([str(BINARY), *args, "--checkpoint", str(checkpoint)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while not checkpoint.exists() and time.time() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)  # wherever it is: mid-epoch or writing a checkpoint
+    process.wait(timeout=30)
+    assert checkpoint.exists()
+    run(*args, "--checkpoint", str(checkpoint), "--resume", "1", "--json",
+        str(tmp_path / "resumed.json"))
+    resumed = read(tmp_path / "resumed.json")
+    assert resumed["test"] == whole["test"]
+    assert resumed["val_macro_f1"] == whole["val_macro_f1"]
+
+
+def test_resume_without_checkpoint_is_rejected():
+    done = subprocess.run([str(BINARY), "--resume", "1"], capture_output=True, text=True)
+    assert done.returncode != 0 and "--resume needs --checkpoint" in done.stderr
+
+
+def test_python_recipe_scripted_model_and_loss_evaluate_the_same_in_cpp(tmp_path):
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "train_fmnist_lt.py"), "--strategy",
+         "recommended", *SMALL, "--save-dir", str(tmp_path), "--json", str(tmp_path / "py.json")],
+        capture_output=True, text=True, timeout=300,
+        env=dict(os.environ, PYTHONPATH=str(ROOT / "plugin" / "python")))
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    python_loss = float(done.stdout.split("test loss ")[1].split()[0])
+    python = read(tmp_path / "py.json")
+    n_train = sum(long_tail_counts(100, "exp", per_class=200))
+    assert python["steps"] == 4 * ((n_train + 31) // 32)  # the same budget as fmnist_lt
+
+    out = run("--eval-torchscript", str(tmp_path / "model.pt"), "--torchscript-loss",
+              str(tmp_path / "loss.pt"), "--json", str(tmp_path / "cpp.json"))
+    cpp = read(tmp_path / "cpp.json")
+    assert cpp["test"]["macro_f1"] == pytest.approx(python["test"]["macro_f1"], abs=1e-6)
+    assert cpp["test"]["f1"] == pytest.approx(python["test"]["f1"], abs=1e-6)
+    assert cpp["test_loss"] == pytest.approx(python_loss, rel=1e-5)
+    assert "TORCHSCRIPT_LOSS" in out
+
+    model = torch.jit.load(str(tmp_path / "model.pt"))
+    x, y = load_split(DATA_DIR, "t10k")
+    with torch.no_grad():
+        pred = torch.cat([model(x[i:i + 1000]).argmax(1) for i in range(0, len(x), 1000)])
+    assert cpp["test"]["macro_f1"] == pytest.approx(f1_score(y, pred, average="macro"), abs=1e-6)
+    loss = torch.jit.load(str(tmp_path / "loss.pt"))
+    weight = loss.class_weight
+    with torch.no_grad():
+        logits = torch.cat([model(x[i:i + 1000]) for i in range(0, len(x), 1000)])
+    logp = torch.log_softmax(logits.double(), 1).gather(1, y[:, None]).squeeze(1)
+    w = weight.double()[y]
+    per_sample = -(w * (1 - logp.exp()) * logp)  # focal, gamma 1, class-weighted
+    batch_means = [per_sample[i:i + 1000].sum() / w[i:i + 1000].sum()
+                   for i in range(0, len(y), 1000)]
+    reference = float(torch.stack(batch_means).mean())  # both sides average 1000-image batches
+    assert cpp["test_loss"] == pytest.approx(reference, rel=1e-4)
