@@ -87,3 +87,16 @@ def test_errors():
         knn(torch.zeros(3, 2, dtype=torch.int64), torch.zeros(3, 2, dtype=torch.int64), 1)
     with pytest.raises(ValueError, match="memory_budget"):
         knn(x, x, 1, False, 0)
+
+
+@pytest.mark.parametrize("budget", [1 << 16, 1 << 26])
+@pytest.mark.parametrize("same_tensor", [True, False])
+def test_float32_blocks_match_sklearn(budget, same_tensor):
+    # Many reference blocks and query tiles (padded tails included); the same tensor as query
+    # and reference takes the symmetric search (each pair once), a copy the general one.
+    x = np.random.default_rng(4).normal(size=(1501, 64)).astype(np.float32)
+    ref_d, ref_i = NearestNeighbors(n_neighbors=5).fit(x.astype(np.float64)).kneighbors()
+    q = torch.as_tensor(x)
+    d, i = knn(q, q if same_tensor else q.clone(), 5, True, budget)
+    np.testing.assert_array_equal(i.numpy(), ref_i)
+    np.testing.assert_allclose(np.sqrt(d.numpy()), ref_d, rtol=1e-5)

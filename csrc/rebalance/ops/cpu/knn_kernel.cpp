@@ -28,10 +28,10 @@ constexpr int64_t MR = 6;
 constexpr int64_t MR = 4;
 #endif
 
-// Lane-wise minimum (the values are never NaN).
+// Lane-wise minimum (the values are never NaN). The masked form: GCC 12 flags _mm512_min_ps.
 inline Vec min_lanes(const Vec& a, const Vec& b) {
 #if defined(CPU_CAPABILITY_AVX512)
-  return _mm512_mask_min_ps(a, static_cast<__mmask16>(0xFFFF), a, b);  // GCC 12 warns on _mm512_min_ps
+  return _mm512_mask_min_ps(a, static_cast<__mmask16>(0xFFFF), a, b);
 #elif defined(CPU_CAPABILITY_AVX2)
   return _mm256_min_ps(a, b);
 #else
@@ -132,15 +132,29 @@ struct Lists {
 
   // Symmetric tiles: offers query row i0 + i (value qn_i − 2 acc) to the lists of the
   // references j0 + t, t in `bits` (acc: MR × NR dot products), for the pairs with i0 + i < j.
+  // Rows are compared a vector at a time; only the lanes a row beats are visited.
   void offer_columns(const float* acc, const float* qn, int64_t i0, int64_t rows, int64_t j0,
                      uint64_t bits) {
-    for (; bits != 0; bits &= bits - 1) {
-      const int64_t t = __builtin_ctzll(bits);
-      const int64_t j = j0 + t;
-      for (int64_t i = 0; i < rows && i0 + i < j; ++i) {
-        const float x = qn[i] - 2.f * acc[i * NR + t];
-        if (x < worst[j]) {
-          worst[j] = insert(cv + j * m, ci + j * m, cnt[j], x, i0 + i);
+    const Vec minus_two(-2.f);
+    for (int64_t i = 0; i < rows; ++i) {
+      const Vec n(qn[i]);
+      const Vec v0 = at::vec::fmadd(Vec::loadu(acc + i * NR), minus_two, n);
+      const Vec v1 = at::vec::fmadd(Vec::loadu(acc + i * NR + V), minus_two, n);
+      // Lanes j0 + t <= i0 + i are pairs of the other orientation (or the row itself).
+      const int64_t first = i0 + i - j0 + 1;
+      const uint64_t after = first <= 0 ? ~uint64_t{0} : first >= NR ? 0 : ~uint64_t{0} << first;
+      uint64_t b = below_each(v0, v1, worst + j0) & bits & after;
+      if (b == 0) {
+        continue;
+      }
+      float v[NR];
+      v0.store(v);
+      v1.store(v + V);
+      for (; b != 0; b &= b - 1) {
+        const int64_t t = __builtin_ctzll(b);
+        const int64_t j = j0 + t;
+        if (v[t] < worst[j]) {
+          worst[j] = insert(cv + j * m, ci + j * m, cnt[j], v[t], i0 + i);
         }
       }
     }
