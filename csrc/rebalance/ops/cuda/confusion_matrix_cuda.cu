@@ -1,7 +1,7 @@
 #include "rebalance/ops/confusion_matrix.h"
 #include "rebalance/ops/cuda/confusion_matrix_kernels.cuh"
 #include "rebalance/ops/cuda/cuda_kernels.h"
-#include "rebalance/ops/cuda/launch_utils.cuh"
+#include "rebalance/ops/cuda/launch_utils.h"
 
 #include <ATen/Dispatch.h>
 #include <ATen/OpMathType.h>

@@ -1,8 +1,6 @@
 #pragma once
 
-// Host-side helpers shared by the CUDA launchers (ATen tensors; not device code).
-#include <ATen/ATen.h>
-
+// Host-side helpers shared by the CUDA launchers (not device code).
 #include <algorithm>
 #include <cstdint>
 #include <cstring>

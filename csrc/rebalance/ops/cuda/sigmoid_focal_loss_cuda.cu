@@ -1,6 +1,6 @@
 #include "rebalance/ops/cuda/cuda_kernels.h"
 #include "rebalance/ops/cuda/focal_loss_kernels.cuh"
-#include "rebalance/ops/cuda/launch_utils.cuh"
+#include "rebalance/ops/cuda/launch_utils.h"
 #include "rebalance/ops/reduction.h"
 #include "rebalance/ops/sigmoid_focal_loss.h"
 
