@@ -54,14 +54,22 @@ void scan_rows(const double* vals, const double* rnorm, int64_t rows, int64_t co
   });
 }
 
+// Σ (a_f − b_f)² in float64, four partial sums for instruction-level parallelism.
 template <typename scalar_t>
 double exact_distance(const scalar_t* a, const scalar_t* b, int64_t d) {
-  double s = 0;
-  for (int64_t f = 0; f < d; ++f) {
-    const double diff = static_cast<double>(a[f]) - static_cast<double>(b[f]);
-    s += diff * diff;
+  double s[4] = {0, 0, 0, 0};
+  int64_t f = 0;
+  for (; f + 4 <= d; f += 4) {
+    for (int64_t t = 0; t < 4; ++t) {
+      const double diff = static_cast<double>(a[f + t]) - static_cast<double>(b[f + t]);
+      s[t] += diff * diff;
+    }
   }
-  return s;
+  for (; f < d; ++f) {
+    const double diff = static_cast<double>(a[f]) - static_cast<double>(b[f]);
+    s[0] += diff * diff;
+  }
+  return (s[0] + s[1]) + (s[2] + s[3]);
 }
 
 template <typename scalar_t>

@@ -88,6 +88,9 @@ std::tuple<at::Tensor, at::Tensor> concat(const at::Tensor& x, std::vector<at::T
   if (rows.empty()) {
     return {at::empty({0, x.size(1)}, x.options()), at::empty({0}, x.options().dtype(at::kLong))};
   }
+  if (rows.size() == 1) {
+    return {rows[0], labels[0]};
+  }
   return {at::cat(rows), at::cat(labels)};
 }
 
