@@ -18,7 +18,8 @@ namespace rebalance {
 /// nq × nr matrix): the best k + 3 per query are re-measured exactly (float64 difference
 /// of the rows). The result is exact: a query whose list cannot be proven to hold its k nearest
 /// (the worst candidate's value, less the rounding bound 2 (d + 2) u (||q|| + max ||r||)², is
-/// not above the k-th exact distance) is re-measured against every reference.
+/// not above the k-th exact distance; u = 2⁻²⁴ for float32, 2⁻⁵³ for float64, 2⁻¹¹ where CUDA
+/// uses TF32) is re-measured against every reference.
 /// Requires 1 <= k <= nr (nr − 1 with exclude_self). Goes through the dispatcher.
 std::tuple<at::Tensor, at::Tensor> knn(const at::Tensor& query, const at::Tensor& reference,
                                        int64_t k, bool exclude_self = false,
@@ -30,7 +31,8 @@ namespace detail {
 /// reference index that is skipped (-1: none). generic: use only ATen tensor ops (the path of
 /// non-CPU devices, also taken when resampling::use_generic_path says so). symmetric: the
 /// caller promises self_index = arange(nq) and query and reference the same rows; a one-thread
-/// float32 CPU run then computes each pair once (every candidate list held: n × (k + 3)).
+/// float32 CPU run then computes each pair once when every candidate list (n × (k + 3) entries)
+/// fits in half of memory_budget.
 /// Returns float64 distances.
 std::tuple<at::Tensor, at::Tensor> knn_impl(const at::Tensor& query, const at::Tensor& reference,
                                             int64_t k, const at::Tensor& self_index,

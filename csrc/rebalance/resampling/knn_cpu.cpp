@@ -169,9 +169,10 @@ void knn_cpu(const KnnProblem& p, at::Tensor& out_d, at::Tensor& out_i) {
   const int64_t ref_block = std::max<int64_t>(
       1, std::min(kPackedBytes, p.memory_budget / 4) / (4 * std::max<int64_t>(1, d)));
   // Candidate lists (value, index, count) take at most half of the budget; the symmetric search
-  // holds every row's list.
-  const bool symmetric = is_float && p.symmetric && at::get_num_threads() == 1;
+  // holds every row's list, so it runs only where they fit.
   const int64_t per_row = m * (p.q.element_size() + 8) + 8;
+  const bool symmetric = is_float && p.symmetric && at::get_num_threads() == 1 &&
+                         nq * per_row <= p.memory_budget / 2;
   const int64_t rows_max =
       symmetric ? nq : std::max<int64_t>(1, std::min<int64_t>(nq, p.memory_budget / 2 / per_row));
   const auto long_opts = p.q.options().dtype(at::kLong);

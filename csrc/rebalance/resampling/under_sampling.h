@@ -23,6 +23,9 @@ at::Tensor random_under_sampler(const at::Tensor& y, c10::string_view strategy =
 /// (self excluded, ties to the lowest index) and their classes differ. Removes the members of a
 /// link that belong to a targeted class (clean-sampling strategy; default "auto" = every class
 /// but the minority, "all" removes both). counts: optional class mask (-1 = not targeted).
+/// A link has an end outside the largest class, so when fewer than a quarter of the rows lie
+/// outside it only those rows and the rows they point to are searched (n/10 outside: about 1/8
+/// of a full search); otherwise one symmetric search of every row.
 at::Tensor tomek_links(const at::Tensor& x, const at::Tensor& y,
                        c10::string_view strategy = "auto",
                        const c10::optional<at::Tensor>& counts = c10::nullopt,
