@@ -3,6 +3,7 @@
 #include "rebalance/resampling/knn.h"
 
 #include "rebalance/ops/cpu/knn_kernel.h"
+#include "rebalance/resampling/checks.h"
 #include "rebalance/resampling/gemm.h"
 
 #include <ATen/Parallel.h>
@@ -19,6 +20,9 @@ namespace {
 constexpr const char* kOp = "knn";
 // The float32 kernel packs this many bytes of references per pass (half of a 1 MiB L2).
 constexpr int64_t kPackedBytes = int64_t{256} << 10;
+// Longest candidate list of a repeated search; beyond it unproven queries are measured against
+// every reference.
+constexpr int64_t kMaxCandidates = 1024;
 
 // Keeps, per query row i, the m smallest values ||r_j||² − 2 q_i·r_j (vals holds −2 q_i·r_j,
 // rnorm the ||r_j||² of the block) seen so far, sorted by value. self[i] − r0 is the column row
@@ -83,18 +87,17 @@ double squared_norm(const scalar_t* a, int64_t d) {
 
 // Re-measures each query's candidates exactly and keeps the k smallest by (distance, index).
 // Every reference a list does not hold has an approximate value >= the list's worst, so its
-// exact distance is >= worst + ||q||² − bound; when that is not above the k-th exact distance the
-// query is re-measured against every reference.
+// exact distance is >= worst + ||q||² − bound; when that is not above the k-th exact distance
+// (near-ties, duplicate rows) the query is marked in `unproven` (its output is not written).
 template <typename scalar_t>
 void refine(const KnnProblem& p, int64_t q0, int64_t rows, const at::Tensor& cv,
             const at::Tensor& ci, const int64_t* cnt, double rmax2, double* out_d,
-            int64_t* out_i) {
+            int64_t* out_i, char* unproven) {
   const int64_t d = p.q.size(1), nr = p.r.size(0), m = p.m, k = p.k;
   const int64_t available = nr - (p.self.defined() ? 1 : 0);
   const double u = unit_roundoff(p.q);
   const scalar_t* q = p.q.data_ptr<scalar_t>() + q0 * d;
   const scalar_t* r = p.r.data_ptr<scalar_t>();
-  const int64_t* self = p.self.defined() ? p.self.data_ptr<int64_t>() + q0 : nullptr;
   const scalar_t* vals = cv.data_ptr<scalar_t>();
   const int64_t* idx = ci.data_ptr<int64_t>();
   at::parallel_for(0, rows, 16, [&](int64_t begin, int64_t end) {
@@ -114,21 +117,63 @@ void refine(const KnnProblem& p, int64_t q0, int64_t rows, const at::Tensor& cv,
         proven = static_cast<double>(vals[i * m + m - 1]) + qn - approx_error(qn, rmax2, d, u) >
                  c[k - 1].first;
       }
-      if (!proven) {
-        c.clear();
-        for (int64_t j = 0; j < nr; ++j) {
-          if (self == nullptr || j != self[i]) {
-            c.emplace_back(exact_distance(qi, r + j * d, d), j);
-          }
-        }
-        std::partial_sort(c.begin(), c.begin() + k, c.end());
+      unproven[i] = !proven;
+      for (int64_t t = 0; proven && t < k; ++t) {
+        out_d[i * k + t] = c[t].first;
+        out_i[i * k + t] = c[t].second;
       }
+    }
+  });
+}
+
+// The k nearest of the queries `rows` (indices into p.q) against every reference, exactly.
+template <typename scalar_t>
+void brute_force(const KnnProblem& p, const std::vector<int64_t>& rows, double* out_d,
+                 int64_t* out_i) {
+  const int64_t d = p.q.size(1), nr = p.r.size(0), k = p.k;
+  const scalar_t* q = p.q.data_ptr<scalar_t>();
+  const scalar_t* r = p.r.data_ptr<scalar_t>();
+  const int64_t* self = p.self.defined() ? p.self.data_ptr<int64_t>() : nullptr;
+  at::parallel_for(0, static_cast<int64_t>(rows.size()), 1, [&](int64_t begin, int64_t end) {
+    std::vector<std::pair<double, int64_t>> c;
+    for (int64_t s = begin; s < end; ++s) {
+      const int64_t i = rows[s];
+      c.clear();
+      for (int64_t j = 0; j < nr; ++j) {
+        if (self == nullptr || j != self[i]) {
+          c.emplace_back(exact_distance(q + i * d, r + j * d, d), j);
+        }
+      }
+      std::partial_sort(c.begin(), c.begin() + k, c.end());
       for (int64_t t = 0; t < k; ++t) {
         out_d[i * k + t] = c[t].first;
         out_i[i * k + t] = c[t].second;
       }
     }
   });
+}
+
+// Unproven queries search again with four times the candidates (duplicate rows: a list longer
+// than the copies proves the order); past kMaxCandidates, exact distances to every reference.
+void resolve_unproven(const KnnProblem& p, const std::vector<int64_t>& rows, at::Tensor& out_d,
+                      at::Tensor& out_i) {
+  const int64_t available = p.r.size(0) - (p.self.defined() ? 1 : 0);
+  const int64_t m = std::min(available, 4 * p.m);
+  if (m < available && m > kMaxCandidates) {
+    AT_DISPATCH_FLOATING_TYPES(p.q.scalar_type(), "knn_brute_force", [&] {
+      brute_force<scalar_t>(p, rows, out_d.data_ptr<double>(), out_i.data_ptr<int64_t>());
+    });
+    return;
+  }
+  const auto idx = resampling::to_tensor(rows);
+  const KnnProblem sub{p.q.index_select(0, idx).contiguous(), p.r,
+                       p.self.defined() ? p.self.index_select(0, idx) : at::Tensor(), p.k, m,
+                       p.memory_budget, false};
+  auto d = at::empty({idx.size(0), p.k}, out_d.options());
+  auto i = at::empty({idx.size(0), p.k}, out_i.options());
+  knn_cpu(sub, d, i);
+  out_d.index_copy_(0, idx, d);
+  out_i.index_copy_(0, idx, i);
 }
 
 void check_found(const int64_t* cnt, int64_t rows, int64_t q0, int64_t k) {
@@ -179,6 +224,8 @@ void knn_cpu(const KnnProblem& p, at::Tensor& out_d, at::Tensor& out_i) {
   auto cv = at::empty({rows_max, m}, p.q.options());
   auto ci = at::empty({rows_max, m}, long_opts);
   auto cnt = at::empty({rows_max}, long_opts);
+  std::vector<char> unproven(rows_max);
+  std::vector<int64_t> again;
   for (int64_t q0 = 0; q0 < nq; q0 += rows_max) {
     const int64_t rows = std::min(rows_max, nq - q0);
     const auto qb = p.q.narrow(0, q0, rows);
@@ -192,8 +239,17 @@ void knn_cpu(const KnnProblem& p, at::Tensor& out_d, at::Tensor& out_i) {
     check_found(cnt_b.data_ptr<int64_t>(), rows, q0, p.k);
     AT_DISPATCH_FLOATING_TYPES(p.q.scalar_type(), "knn_cpu", [&] {
       refine<scalar_t>(p, q0, rows, cv_b, ci_b, cnt_b.data_ptr<int64_t>(), rmax2,
-                       out_d.data_ptr<double>() + q0 * p.k, out_i.data_ptr<int64_t>() + q0 * p.k);
+                       out_d.data_ptr<double>() + q0 * p.k, out_i.data_ptr<int64_t>() + q0 * p.k,
+                       unproven.data());
     });
+    for (int64_t i = 0; i < rows; ++i) {
+      if (unproven[i]) {
+        again.push_back(q0 + i);
+      }
+    }
+  }
+  if (!again.empty()) {
+    resolve_unproven(p, again, out_d, out_i);
   }
 }
 
