@@ -110,3 +110,15 @@ def test_tensors_in_tensors_out():
     out = torch.ops.rebalance.tomek_links(torch.as_tensor(x), torch.as_tensor(y))
     assert out.dtype == torch.int64
     np.testing.assert_array_equal(out.numpy(), kept(TomekLinks(), x, y))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_tomek_links_after_random_over_sampling(dtype):
+    # Every minority row repeated ~5 times: candidate lists full of copies must be searched
+    # again with more candidates, and the result still matches imbalanced-learn.
+    from imblearn.over_sampling import RandomOverSampler
+    x, y = make_classification(n_samples=500, n_features=8, n_informative=4,
+                               weights=[0.85, 0.15], flip_y=0.05, random_state=3)
+    x, y = RandomOverSampler(random_state=0).fit_resample(x.astype(dtype), y)
+    np.testing.assert_array_equal(rs.tomek_links(x, y), kept(TomekLinks(), x, y))
+    np.testing.assert_array_equal(rs.tomek_links(x, y, "all"), kept(TomekLinks(sampling_strategy="all"), x, y))
