@@ -121,4 +121,5 @@ def test_tomek_links_after_random_over_sampling(dtype):
                                weights=[0.85, 0.15], flip_y=0.05, random_state=3)
     x, y = RandomOverSampler(random_state=0).fit_resample(x.astype(dtype), y)
     np.testing.assert_array_equal(rs.tomek_links(x, y), kept(TomekLinks(), x, y))
-    np.testing.assert_array_equal(rs.tomek_links(x, y, "all"), kept(TomekLinks(sampling_strategy="all"), x, y))
+    np.testing.assert_array_equal(rs.tomek_links(x, y, "all"),
+                                  kept(TomekLinks(sampling_strategy="all"), x, y))
