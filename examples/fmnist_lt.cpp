@@ -47,6 +47,9 @@ struct Options {
   int64_t threads = 0;
   int64_t stop_after_epochs = 0;
   bool resume = false;
+  double dynamic_momentum = 0.5;
+  double dynamic_min_weight = 0.25;
+  double dynamic_max_weight = 4.0;
 };
 
 constexpr const char* kUsage =
@@ -54,6 +57,7 @@ constexpr const char* kUsage =
     "  [--per-class N] [--val-per-class N] [--epochs E] [--steps S] [--batch-size B] [--lr LR]\n"
     "  [--seed S] [--threads T] [--json FILE] [--dump-split FILE]\n"
     "  [--checkpoint FILE] [--resume 0|1] [--stop-after-epochs N]\n"
+    "  [--dynamic-momentum 0.5] [--dynamic-min-weight 0.25] [--dynamic-max-weight 4]\n"
     "  fmnist_lt --eval-torchscript MODEL.pt [--torchscript-loss LOSS.pt] [--json FILE]\n"
     "--checkpoint writes the whole training state after every epoch; --resume 1 continues from\n"
     "it; --stop-after-epochs N stops this process after N epochs (resume later).\n"
@@ -93,6 +97,9 @@ Options parse(int argc, char** argv) {
     else if (key == "threads") o.threads = std::stoll(value);
     else if (key == "stop-after-epochs") o.stop_after_epochs = std::stoll(value);
     else if (key == "resume") o.resume = std::stoll(value) != 0;
+    else if (key == "dynamic-momentum") o.dynamic_momentum = std::stod(value);
+    else if (key == "dynamic-min-weight") o.dynamic_min_weight = std::stod(value);
+    else if (key == "dynamic-max-weight") o.dynamic_max_weight = std::stod(value);
     else throw std::invalid_argument("fmnist_lt: unknown option --" + key);
   }
   if (o.resume && o.checkpoint.empty()) {
@@ -224,7 +231,14 @@ int main(int argc, char** argv) try {
       train_y, 10,
       rebalance::AdaptiveSamplerOptions(policy_of(scheduler->phase())).seed(opt.seed));
   const auto counts_tensor = torch::tensor(counts, torch::kLong);
-  rebalance::DynamicClassWeights dynamic_weights(torch::ones({10}, torch::kDouble));
+  // Damped: undamped recall-driven weights swing by 30x between epochs on this data and can
+  // starve a class that did well (see the README's results).
+  rebalance::DynamicClassWeights dynamic_weights(
+      torch::ones({10}, torch::kDouble),
+      rebalance::DynamicClassWeightsOptions()
+          .momentum(opt.dynamic_momentum)
+          .min_weight(opt.dynamic_min_weight)
+          .max_weight(opt.dynamic_max_weight));
   rebalance::ClassMetrics val_metrics(10), test_metrics(10);
   fmnist::RecipeProgress progress;
   const fmnist::RecipeState state{model,           optimizer, sampler,

@@ -108,7 +108,8 @@ def main():
     sampler = rebalance.AdaptiveSampler(train_y, NUM_CLASSES, scheduler.sampling(), ratio=ratio,
                                         seed=args.seed)
     counts_t = torch.tensor(counts)
-    dynamic = rebalance.DynamicClassWeights(torch.ones(NUM_CLASSES, dtype=torch.float64))
+    dynamic = rebalance.DynamicClassWeights(torch.ones(NUM_CLASSES, dtype=torch.float64),
+                                            momentum=0.5, min_weight=0.25, max_weight=4.0)
     val_metrics, test_metrics = (rebalance.ClassMetrics(NUM_CLASSES),
                                  rebalance.ClassMetrics(NUM_CLASSES))
 
