@@ -1,5 +1,6 @@
 #include "rebalance/resampling/kmeans.h"
 
+#include "rebalance/ops/cpu/knn_kernel.h"
 #include "rebalance/resampling/device_path.h"
 #include "rebalance/resampling/gemm.h"
 
@@ -17,6 +18,19 @@ std::tuple<at::Tensor, at::Tensor> nearest_centre(const at::Tensor& x, const at:
   const int64_t n = x.size(0), k = centres.size(0);
   const auto c = centres.contiguous();
   const auto cnorm = c.pow(2).sum(1).unsqueeze(0);
+  if (x.scalar_type() == at::kFloat && !resampling::use_generic_path(x.device())) {
+    // The fused kNN kernel with a one-entry list: the same GEMM-form values, never in memory.
+    const auto xc = x.contiguous();
+    auto best = at::empty({n, 1}, x.options());
+    auto labels = at::empty({n, 1}, x.options().dtype(at::kLong));
+    auto found = at::empty({n}, x.options().dtype(at::kLong));
+    const int64_t ref_block = (int64_t{256} << 10) / (4 * std::max<int64_t>(1, x.size(1)));
+    cpu::knn_candidates_cpu(xc, c, cnorm.squeeze(0).contiguous(), at::Tensor(), best, labels,
+                            found, std::max<int64_t>(1, ref_block), /*symmetric=*/false);
+    TORCH_CHECK_VALUE(n == 0 || found.min().item<int64_t>() == 1,
+                      "kmeans: squared distances overflow float32");
+    return {labels.squeeze(1), (best.squeeze(1) + xc.pow(2).sum(1)).clamp_min(0)};
+  }
   const int64_t rows_per_block =
       std::max<int64_t>(1, memory_budget / (2 * std::max<int64_t>(1, k) * x.element_size()));
   auto labels = at::empty({n}, x.options().dtype(at::kLong));

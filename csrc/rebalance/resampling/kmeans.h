@@ -24,7 +24,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> kmeans(
 namespace detail {
 
 /// For every row of x (n × d), the nearest row of centres (k × d): (labels int64 (n),
-/// squared distances (n), GEMM form, clamped at 0), lowest index on ties.
+/// squared distances (n), GEMM form, clamped at 0), lowest index on ties. float32 on the CPU:
+/// the fused kNN kernel (ops/cpu/knn_kernel.h); otherwise GEMM blocks of memory_budget bytes.
 std::tuple<at::Tensor, at::Tensor> nearest_centre(const at::Tensor& x, const at::Tensor& centres,
                                                   int64_t memory_budget);
 
