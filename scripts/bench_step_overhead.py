@@ -7,6 +7,7 @@ rebalance: AdaptiveSampler plan (square-root policy) + SoftmaxFocalLoss (gamma 1
 Both train the recipe's CNN (scripts/fmnist_lt_common.Net) with SGD on 28×28 inputs, batch 64,
 one thread; also a tiny linear model, where the plugin's share is largest. Runs alternate and
 the median of --repeats is reported; the goal is an overhead under 5% per step on the CNN.
+First, each piece alone (best of 5 loops): what it adds per step, free of the model's noise.
 
     /usr/bin/python3 scripts/bench_step_overhead.py [--steps 200] [--repeats 5]
 """
@@ -67,6 +68,40 @@ def run(model_fn, x, y, counts, steps, batch, ours):
     return (time.perf_counter() - start) / steps
 
 
+def component_costs(y, counts, batch, reps=2000):
+    """Microseconds per step of each plugin piece and of its plain counterpart on (batch, 10)
+    logits: the epoch plan amortised over its batches, the loss forward + backward, and the
+    metrics update (which plain PyTorch does not do at all)."""
+    logits = torch.randn(batch, 10, requires_grad=True)
+    target = y[torch.randperm(len(y))[:batch]]
+    weight = rebalance.class_weights(torch.tensor(counts), "effective_number").float()
+    focal = rebalance.SoftmaxFocalLoss(gamma=1.0, class_weight=weight)
+    metrics = rebalance.ClassMetrics(10)
+    sampler = rebalance.AdaptiveSampler(y, 10, "power", seed=0)
+    batches = (len(y) + batch - 1) // batch
+
+    def per_call(fn, n):
+        best = float("inf")
+        for _ in range(5):
+            start = time.perf_counter()
+            for _ in range(n):
+                fn()
+            best = min(best, (time.perf_counter() - start) / n)
+        return best * 1e6
+
+    def plan():
+        sampler.set_epoch(1)
+        sampler.indices()
+
+    return {
+        "epoch plan": (per_call(plan, 20) / batches,
+                       per_call(lambda: torch.randperm(len(y)), 20) / batches),
+        "loss fwd+bwd": (per_call(lambda: focal(logits, target).backward(), reps),
+                         per_call(lambda: F.cross_entropy(logits, target).backward(), reps)),
+        "metrics update": (per_call(lambda: metrics.update(logits.detach(), target), reps), 0.0),
+    }
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -82,6 +117,11 @@ def main():
                                                             torch.nn.Linear(784, 10))}
     print(f"{len(y)} samples, batch {args.batch_size}, {args.steps} steps, median of "
           f"{args.repeats} alternating runs, 1 thread")
+    costs = component_costs(y, counts, args.batch_size)
+    for name, (ours, plain) in costs.items():
+        print(f"{name:<16} rebalance {ours:7.1f} us/step   plain {plain:7.1f} us/step")
+    extra = sum(o - p for o, p in costs.values())
+    print(f"{'sum':<16} rebalance adds {extra:+.1f} us/step", flush=True)
     for name, model_fn in models.items():
         times = {False: [], True: []}
         for _ in range(args.repeats):
