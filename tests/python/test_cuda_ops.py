@@ -305,3 +305,18 @@ def test_cluster_centroids_on_cuda_matches_cpu():
     for a, b in zip(gpu, cpu):
         assert a.device.type == "cuda"
         torch.testing.assert_close(a.cpu(), b, rtol=1e-7, atol=1e-7)
+
+
+def test_knn_on_cuda_respects_the_memory_budget():
+    torch.manual_seed(15)
+    x = torch.randn(8192, 32, device="cuda")
+    budget = 4 << 20  # the full 8192 x 8192 float32 distance matrix would be 256 MiB
+    torch.cuda.synchronize()
+    base = torch.cuda.memory_allocated()
+    torch.cuda.reset_peak_memory_stats()
+    d, i = torch.ops.rebalance.knn(x, x, 5, True, budget)
+    torch.cuda.synchronize()
+    extra = torch.cuda.max_memory_allocated() - base
+    assert extra < 16 * budget, f"knn held {extra / 2**20:.0f} MiB with a 4 MiB budget"
+    _, i_cpu = torch.ops.rebalance.knn(x[:64].cpu(), x.cpu(), 5, False, budget)
+    assert torch.equal(i[:64, :4].cpu(), i_cpu[:, 1:])
