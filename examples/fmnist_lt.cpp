@@ -50,6 +50,8 @@ struct Options {
   double dynamic_momentum = 0.5;
   double dynamic_min_weight = 0.25;
   double dynamic_max_weight = 4.0;
+  double dynamic_step = 1.0;
+  double dynamic_ceiling = 4.0;
 };
 
 constexpr const char* kUsage =
@@ -58,6 +60,7 @@ constexpr const char* kUsage =
     "  [--seed S] [--threads T] [--json FILE] [--dump-split FILE]\n"
     "  [--checkpoint FILE] [--resume 0|1] [--stop-after-epochs N]\n"
     "  [--dynamic-momentum 0.5] [--dynamic-min-weight 0.25] [--dynamic-max-weight 4]\n"
+    "  [--dynamic-step 1] [--dynamic-ceiling 4]  (the dynamic sampling policy)\n"
     "  fmnist_lt --eval-torchscript MODEL.pt [--torchscript-loss LOSS.pt] [--json FILE]\n"
     "--checkpoint writes the whole training state after every epoch; --resume 1 continues from\n"
     "it; --stop-after-epochs N stops this process after N epochs (resume later).\n"
@@ -100,6 +103,8 @@ Options parse(int argc, char** argv) {
     else if (key == "dynamic-momentum") o.dynamic_momentum = std::stod(value);
     else if (key == "dynamic-min-weight") o.dynamic_min_weight = std::stod(value);
     else if (key == "dynamic-max-weight") o.dynamic_max_weight = std::stod(value);
+    else if (key == "dynamic-step") o.dynamic_step = std::stod(value);
+    else if (key == "dynamic-ceiling") o.dynamic_ceiling = std::stod(value);
     else throw std::invalid_argument("fmnist_lt: unknown option --" + key);
   }
   if (o.resume && o.checkpoint.empty()) {
@@ -108,10 +113,13 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
-rebalance::sampling::SamplingPolicyOptions policy_of(const rebalance::schedule::PhaseOptions& p) {
+rebalance::sampling::SamplingPolicyOptions policy_of(const rebalance::schedule::PhaseOptions& p,
+                                                     const Options& opt) {
   return rebalance::sampling::SamplingPolicyOptions(rebalance::sampling::parse_policy_kind(
                                                         p.sampling()))
-      .ratio(p.sampling_ratio());
+      .ratio(p.sampling_ratio())
+      .step(opt.dynamic_step)
+      .ceiling(opt.dynamic_ceiling);
 }
 
 /// Per-class report of `forward` on images, in batches of 1000.
@@ -229,7 +237,7 @@ int main(int argc, char** argv) try {
                               torch::optim::SGDOptions(opt.lr).momentum(0.9).weight_decay(5e-4));
   rebalance::AdaptiveSampler sampler(
       train_y, 10,
-      rebalance::AdaptiveSamplerOptions(policy_of(scheduler->phase())).seed(opt.seed));
+      rebalance::AdaptiveSamplerOptions(policy_of(scheduler->phase(), opt)).seed(opt.seed));
   const auto counts_tensor = torch::tensor(counts, torch::kLong);
   // Damped: undamped recall-driven weights swing by 30x between epochs on this data and can
   // starve a class that did well (see the README's results).
@@ -257,7 +265,7 @@ int main(int argc, char** argv) try {
   };
   // The loop applies a phase when it starts; a resumed sampler already has its policy.
   const auto apply_phase = [&](const rebalance::schedule::PhaseOptions& phase, bool set_policy) {
-    if (set_policy) sampler.set_policy(policy_of(phase));
+    if (set_policy) sampler.set_policy(policy_of(phase, opt));
     static_cast<torch::optim::SGDOptions&>(optimizer.param_groups()[0].options())
         .lr(opt.lr * phase.lr_factor());
     for (auto& p : model->conv1->parameters()) p.set_requires_grad(!phase.head_only());
