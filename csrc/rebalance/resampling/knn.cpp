@@ -43,7 +43,9 @@ std::tuple<at::Tensor, at::Tensor> knn_impl(const at::Tensor& query, const at::T
                                             int64_t k, const at::Tensor& self_index,
                                             int64_t memory_budget, bool generic, bool symmetric) {
   resampling::check_features(kOp, query);
-  resampling::check_features(kOp, reference);
+  if (!reference.is_same(query)) {
+    resampling::check_features(kOp, reference);
+  }
   resampling::check_neighbors(kOp, "k", k);
   resampling::check_budget(kOp, memory_budget);
   TORCH_CHECK_VALUE(query.size(1) == reference.size(1), kOp,
