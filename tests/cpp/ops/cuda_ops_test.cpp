@@ -87,7 +87,8 @@ TEST(CudaOpsSoftmaxFocalLoss, MatchesCpuWithWeightsIgnoreSmoothingAndTrailingDim
 TEST(CudaOpsSoftmaxFocalLoss, TargetOutOfRangeIsAnIndexError) {
   REBALANCE_SKIP_WITHOUT_CUDA();
   const auto x = torch::randn({4, 3}, torch::kCUDA);
-  const auto y = torch::tensor({0, 1, 3, 2}, torch::TensorOptions(torch::kLong).device(torch::kCUDA));
+  const auto y =
+      torch::tensor({0, 1, 3, 2}, torch::TensorOptions(torch::kLong).device(torch::kCUDA));
   EXPECT_THROW(rebalance::softmax_focal_loss(x, y), c10::IndexError);
   EXPECT_THROW(rebalance::sigmoid_focal_loss(x / 0, torch::zeros_like(x)), c10::ValueError);
 }

@@ -60,9 +60,10 @@ at::Tensor confusion_matrix_cuda(const at::Tensor& input, const at::Tensor& targ
                     bad_index);
           } else {
             const int blocks = grid_size(positions, kCountThreads, kMaxCountBlocks);
-            confusion_logits_kernel<scalar_t, acc_t><<<blocks, kCountThreads, shared_bytes, stream>>>(
-                x.data_ptr<scalar_t>(), y, positions, C, S, ignore_index, use_shared, out_cells,
-                bad_index);
+            confusion_logits_kernel<scalar_t, acc_t>
+                <<<blocks, kCountThreads, shared_bytes, stream>>>(
+                    x.data_ptr<scalar_t>(), y, positions, C, S, ignore_index, use_shared,
+                    out_cells, bad_index);
           }
           C10_CUDA_KERNEL_LAUNCH_CHECK();
         });

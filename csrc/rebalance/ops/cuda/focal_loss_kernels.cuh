@@ -149,8 +149,9 @@ __device__ __forceinline__ T group_max(T v, unsigned mask) {
 /// G = f (1 + g p r) with r = nl / a (-> 1 as a -> 0), so that
 /// d[f nl]/dz_j = G (p_j - [j = c]).
 template <typename acc_t>
-__device__ __forceinline__ void focal_class_term(acc_t nl, acc_t p, const SoftmaxFocalParams<acc_t>& prm,
-                                                 acc_t& a, acc_t& f, acc_t& G) {
+__device__ __forceinline__ void focal_class_term(acc_t nl, acc_t p,
+                                                 const SoftmaxFocalParams<acc_t>& prm, acc_t& a,
+                                                 acc_t& f, acc_t& G) {
   a = -expm1(-nl);
   f = focal_modulator(a, prm.gamma, prm.gamma_kind);
   const acc_t r = a > acc_t(0) ? nl / a : acc_t(1);
@@ -190,7 +191,9 @@ __global__ void __launch_bounds__(kThreads)
     const scalar_t* x = logits + row * C;
     scalar_t* g_row = grad != nullptr ? grad + row * C : nullptr;
     if (y == prm.ignore_index || y < 0 || y >= C) {
-      if (y != prm.ignore_index && lane == 0) atomicMin(bad_row, static_cast<unsigned long long>(row));
+      if (y != prm.ignore_index && lane == 0) {
+        atomicMin(bad_row, static_cast<unsigned long long>(row));
+      }
       if (lane == 0 && loss != nullptr) loss[row] = scalar_t(0);
       for (int64_t c = lane; g_row != nullptr && c < C; c += G) g_row[c] = scalar_t(0);
       continue;

@@ -19,8 +19,6 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> sigmoid_focal_loss_forward_cuda(
     bool compute_grad) {
   detail::check_sigmoid_focal_loss_args(logits_in, targets_in, alpha, gamma, class_weight);
   const Reduction reduction = parse_reduction("sigmoid_focal_loss", reduction_name);
-  TORCH_CHECK_VALUE(logits_in.is_cuda(), "sigmoid_focal_loss: the CUDA kernel needs CUDA logits, got ",
-                    logits_in.device());
   const c10::cuda::CUDAGuard guard(logits_in.device());
   const at::Tensor logits = logits_in.contiguous();
   const at::Tensor targets = targets_in.to(logits.scalar_type()).contiguous();
@@ -68,7 +66,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> sigmoid_focal_loss_forward_cuda(
       });
   // The checks need the status on the host: one small device-to-host copy per call.
   const int64_t ok = info.cpu().data_ptr<int64_t>()[0];
-  TORCH_CHECK_VALUE(ok & kFiniteLogits, "sigmoid_focal_loss: logits must be finite, got NaN or inf");
+  TORCH_CHECK_VALUE(ok & kFiniteLogits,
+                    "sigmoid_focal_loss: logits must be finite, got NaN or inf");
   TORCH_CHECK_VALUE(ok & kTargetsInRange,
                     "sigmoid_focal_loss: targets must be in [0, 1], got a value outside it or NaN");
   return std::make_tuple(loss, grad, normalizer_tensor);
