@@ -44,6 +44,35 @@ struct ClassTerm {
   }
 };
 
+/// Max m and s = sum_j exp(x_j - m) of one row of C logits (NaN if any is NaN); writes the
+/// exp(x_j - m) into e when e is non-null.
+template <typename T>
+void row_max_sum(const T* x, int64_t C, T* e, T& mx, T& s) {
+  using Vec = at::vec::Vectorized<T>;
+  constexpr int64_t V = Vec::size();
+  const int64_t C_vec = C - C % V;  // full vectors; the tail runs scalar (no partial loads)
+  Vec vmax(-std::numeric_limits<T>::infinity());
+  for (int64_t i = 0; i < C_vec; i += V) vmax = at::vec::maximum(vmax, Vec::loadu(x + i));
+  T lanes[V];
+  vmax.store(lanes);
+  mx = -std::numeric_limits<T>::infinity();
+  for (int64_t k = 0; k < V; ++k) mx = (std::isnan(lanes[k]) || lanes[k] > mx) ? lanes[k] : mx;
+  for (int64_t i = C_vec; i < C; ++i) mx = (std::isnan(x[i]) || x[i] > mx) ? x[i] : mx;
+  const Vec vmx(mx);
+  Vec vsum(T(0));
+  for (int64_t i = 0; i < C_vec; i += V) {
+    const Vec ev = (Vec::loadu(x + i) - vmx).exp();
+    if (e != nullptr) ev.store(e + i);
+    vsum = vsum + ev;
+  }
+  s = lane_sum(vsum);
+  for (int64_t i = C_vec; i < C; ++i) {
+    const T ei = std::exp(x[i] - mx);
+    if (e != nullptr) e[i] = ei;
+    s += ei;
+  }
+}
+
 /// One row of C logits with a valid target y. Writes the gradient row into grad (if non-null)
 /// and returns the row's loss (weighted; NaN/inf when the logits are not finite).
 ///   no smoothing: loss = w_y f_y nl_y,  grad_j = w_y G_y (p_j - [j = y])
@@ -55,29 +84,10 @@ T softmax_focal_row(const T* x, int64_t y, const SoftmaxFocalArgs<T>& args, T* g
   using Vec = at::vec::Vectorized<T>;
   constexpr int64_t V = Vec::size();
   const int64_t C = args.num_classes;
-  const int64_t C_vec = C - C % V;  // full vectors; the tail runs scalar (no partial loads)
-
-  Vec vmax(-std::numeric_limits<T>::infinity());
-  for (int64_t i = 0; i < C_vec; i += V) vmax = at::vec::maximum(vmax, Vec::loadu(x + i));
-  T lanes[V];
-  vmax.store(lanes);
-  T mx = -std::numeric_limits<T>::infinity();
-  for (int64_t k = 0; k < V; ++k) mx = (std::isnan(lanes[k]) || lanes[k] > mx) ? lanes[k] : mx;
-  for (int64_t i = C_vec; i < C; ++i) mx = (std::isnan(x[i]) || x[i] > mx) ? x[i] : mx;
-
+  const int64_t C_vec = C - C % V;
   T* e = grad != nullptr ? grad : scratch_e;
-  const Vec vmx(mx);
-  Vec vsum(T(0));
-  for (int64_t i = 0; i < C_vec; i += V) {
-    const Vec ev = (Vec::loadu(x + i) - vmx).exp();
-    ev.store(e + i);
-    vsum = vsum + ev;
-  }
-  T s = lane_sum(vsum);
-  for (int64_t i = C_vec; i < C; ++i) {
-    e[i] = std::exp(x[i] - mx);
-    s += e[i];
-  }
+  T mx, s;
+  row_max_sum(x, C, e, mx, s);
   const T lse = mx + std::log(s);
   const T w_y = args.weight != nullptr ? args.weight[y] : T(1);
   const T nl_y = lse - x[y];
@@ -134,6 +144,72 @@ T softmax_focal_row(const T* x, int64_t y, const SoftmaxFocalArgs<T>& args, T* g
   return base * loss_sum + main * w_y * target_term.f * nl_y;
 }
 
+/// Partial sums of one reduction block.
+struct BlockSums {
+  double loss = 0, weight = 0;
+  bool finite = true;
+};
+
+/// Rows [r0, r1) without label smoothing, with the per-row focal terms (log, expm1, exp,
+/// modulator) computed for V rows per vector: on short rows those scalar calls would cost more
+/// than the row itself. Same formulas as softmax_focal_row.
+template <typename T>
+void softmax_focal_rows(const T* x, const int64_t* y, int64_t r0, int64_t r1,
+                        int64_t ignore_index, const SoftmaxFocalArgs<T>& args, T* loss_out,
+                        T* grad_out, BlockSums& sums) {
+  using Vec = at::vec::Vectorized<T>;
+  constexpr int64_t V = Vec::size();
+  constexpr int64_t kChunk = 8 * V;
+  const int64_t C = args.num_classes;
+  T mx[kChunk], s[kChunk], xy[kChunk], wy[kChunk], loss[kChunk], scale[kChunk], gy[kChunk];
+  const Vec zero(T(0)), one(T(1)), gamma(args.modulator.gamma());
+  for (int64_t c0 = r0; c0 < r1; c0 += kChunk) {
+    const int64_t n = std::min(kChunk, r1 - c0);
+    const int64_t n_vec = (n + V - 1) / V * V;
+    for (int64_t i = 0; i < n_vec; ++i) {  // ignored rows and padding: finite dummies, weight 0
+      mx[i] = T(0), s[i] = T(1), xy[i] = T(0), wy[i] = T(0);
+      const int64_t r = c0 + i;
+      if (i >= n || y[r] == ignore_index) continue;
+      row_max_sum(x + r * C, C, grad_out != nullptr ? grad_out + r * C : nullptr, mx[i], s[i]);
+      xy[i] = x[r * C + y[r]];
+      wy[i] = args.weight != nullptr ? args.weight[y[r]] : T(1);
+    }
+    for (int64_t i = 0; i < n_vec; i += V) {
+      const Vec vs = Vec::loadu(s + i);
+      const Vec nl = Vec::loadu(mx + i) + vs.log() - Vec::loadu(xy + i);
+      const Vec a = zero - (zero - nl).expm1();
+      const Vec p = (zero - nl).exp();
+      const Vec f = args.modulator(a);
+      const Vec r = Vec::blendv(one, nl / a, a > zero);
+      const Vec w = Vec::loadu(wy + i);
+      const Vec wG = w * f * (one + gamma * p * r);
+      (w * f * nl).store(loss + i);
+      (wG / vs).store(scale + i);
+      (zero - wG * a).store(gy + i);
+    }
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t r = c0 + i;
+      T* grow = grad_out != nullptr ? grad_out + r * C : nullptr;
+      if (y[r] == ignore_index) {
+        if (loss_out != nullptr) loss_out[r] = T(0);
+        if (grow != nullptr) std::fill(grow, grow + C, T(0));
+        continue;
+      }
+      if (grow != nullptr) {
+        const Vec vscale(scale[i]);
+        int64_t j = 0;
+        for (; j + V <= C; j += V) (Vec::loadu(grow + j) * vscale).store(grow + j);
+        for (; j < C; ++j) grow[j] *= scale[i];
+        grow[y[r]] = gy[i];
+      }
+      sums.finite = sums.finite && std::isfinite(loss[i]);
+      if (loss_out != nullptr) loss_out[r] = loss[i];
+      sums.loss += loss[i];
+      sums.weight += wy[i];
+    }
+  }
+}
+
 template <typename scalar_t>
 void softmax_focal_loss_loop(const at::Tensor& logits, const at::Tensor& target,
                              const at::Tensor& weight, double gamma, int64_t ignore_index,
@@ -163,6 +239,17 @@ void softmax_focal_loss_loop(const at::Tensor& logits, const at::Tensor& target,
     opmath_t* gbuf = xbuf + (kConvert ? C : 0);
     for (int64_t b = b0; b < b1; ++b) {
       const int64_t r1 = std::min(rows, (b + 1) * rows_per_block);
+      if constexpr (!kConvert) {
+        if (label_smoothing == 0) {
+          BlockSums sums;
+          softmax_focal_rows(x, y, b * rows_per_block, r1, ignore_index, args, loss_out,
+                             grad_out, sums);
+          partial_loss[b] = sums.loss;
+          partial_weight[b] = sums.weight;
+          finite[b] = sums.finite;
+          continue;
+        }
+      }
       double block_loss = 0, block_weight = 0;
       bool block_finite = true;
       for (int64_t r = b * rows_per_block; r < r1; ++r) {
@@ -266,15 +353,6 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> softmax_focal_loss_forward_cpu(
     const at::Tensor& logits, const at::Tensor& target, double gamma,
     const c10::optional<at::Tensor>& class_weight, c10::string_view reduction,
     int64_t ignore_index, double label_smoothing, bool compute_grad) {
-#if REBALANCE_HAVE_AVX512
-  // Rows shorter than two AVX-512 vectors run mostly in the scalar tail; the 8-lane AVX2 build
-  // is about twice as fast there (measured at C = 10 and 16).
-  const int64_t C = logits.dim() == 1 ? logits.size(0) : (logits.dim() > 1 ? logits.size(1) : 0);
-  if (cpu_capability() == Capability::AVX512 && C < 32) {
-    return AVX2::softmax_focal_loss_forward_kernel(logits, target, gamma, class_weight, reduction,
-                                                   ignore_index, label_smoothing, compute_grad);
-  }
-#endif
   REBALANCE_CPU_DISPATCH_CALL(softmax_focal_loss_forward_kernel, logits, target, gamma,
                               class_weight, reduction, ignore_index, label_smoothing,
                               compute_grad)
