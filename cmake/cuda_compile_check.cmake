@@ -1,6 +1,8 @@
 # ctest cuda_sources_compile (cmake -P): compiles every csrc/rebalance/ops/cuda/*.cu with nvcc
 # and syntax-checks every plugin/cuda/*.cpp with the C++ compiler, against the Torch headers
-# found, on a machine whose Torch has no CUDA libraries (nothing is linked or run).
+# found, on a machine whose Torch has no CUDA libraries (nothing of those is linked or run).
+# Then builds and runs each tests/cuda/*.cu: host checks of the kernels' per-element math,
+# which need nvcc and the CUDA runtime library but no GPU.
 # Inputs: NVCC, CXX, SOURCE_DIR, OUTPUT_DIR, INCLUDE_DIRS and CUDA_FLAGS ('|'-separated).
 string(REPLACE "|" ";" include_dirs "${INCLUDE_DIRS}")
 string(REPLACE "|" ";" cuda_flags "${CUDA_FLAGS}")
@@ -41,6 +43,22 @@ foreach(src ${cu_sources} ${plugin_sources})
     list(APPEND failed ${name})
     string(REPLACE ";" " " shown "${cmd}")
     message("FAILED ${name}: ${shown}\n${out}")
+  endif()
+endforeach()
+file(GLOB host_checks ${SOURCE_DIR}/tests/cuda/*.cu)
+foreach(src ${host_checks})
+  get_filename_component(name ${src} NAME_WE)
+  execute_process(COMMAND ${NVCC} -std=c++17 -arch=sm_90 -ccbin ${CXX} -I${SOURCE_DIR}/csrc
+    ${src} -o ${OUTPUT_DIR}/${name} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+  if(rc EQUAL 0)
+    execute_process(COMMAND ${OUTPUT_DIR}/${name} RESULT_VARIABLE rc OUTPUT_VARIABLE out
+      ERROR_VARIABLE out)
+  endif()
+  if(rc EQUAL 0)
+    message(STATUS "ran ${name}: ${out}")
+  else()
+    list(APPEND failed ${name})
+    message("FAILED ${name}:\n${out}")
   endif()
 endforeach()
 if(failed)

@@ -22,7 +22,8 @@ struct ArgMax {
 };
 
 template <typename acc_t>
-__device__ __forceinline__ bool argmax_better(acc_t v, int64_t i, const ArgMax<acc_t>& best) {
+__host__ __device__ __forceinline__ bool argmax_better(acc_t v, int64_t i,
+                                                      const ArgMax<acc_t>& best) {
   const bool v_nan = isnan(v), best_nan = isnan(best.value);
   if (v_nan || best_nan) return v_nan && (!best_nan || i < best.index);
   return v > best.value || (v == best.value && i < best.index);

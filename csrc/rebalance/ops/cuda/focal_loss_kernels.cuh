@@ -12,7 +12,7 @@ namespace cuda {
 
 /// m^gamma with exact shortcuts for gamma 0, 1, 2 (m^0 = 1 also at m = 0; 0^gamma = 0).
 template <typename acc_t>
-__device__ __forceinline__ acc_t focal_modulator(acc_t m, acc_t gamma, int kind) {
+__host__ __device__ __forceinline__ acc_t focal_modulator(acc_t m, acc_t gamma, int kind) {
   switch (kind) {
     case 0: return acc_t(1);
     case 1: return m;
@@ -40,9 +40,8 @@ struct SigmoidFocalParams {
 ///   d loss / dx = a [(p - t) m^g + g ce m^g r (1 - 2t)],  r = p q / m (0 where m = 0),
 /// which avoids pow(m, g - 1).
 template <typename acc_t>
-__device__ __forceinline__ void sigmoid_focal_element(acc_t x, acc_t t, acc_t w,
-                                                      const SigmoidFocalParams<acc_t>& prm,
-                                                      acc_t& loss, acc_t& grad) {
+__host__ __device__ __forceinline__ void sigmoid_focal_element(
+    acc_t x, acc_t t, acc_t w, const SigmoidFocalParams<acc_t>& prm, acc_t& loss, acc_t& grad) {
   const acc_t e = exp(-fabs(x));
   const acc_t inv = acc_t(1) / (acc_t(1) + e);
   const bool positive = x >= acc_t(0);
@@ -132,7 +131,7 @@ __device__ __forceinline__ T group_sum(T v, unsigned mask) {
 
 /// max that propagates NaN (as the CPU kernel's row maximum does).
 template <typename T>
-__device__ __forceinline__ T nan_max(T a, T b) {
+__host__ __device__ __forceinline__ T nan_max(T a, T b) {
   return (isnan(a) || a > b) ? a : b;
 }
 
@@ -149,9 +148,8 @@ __device__ __forceinline__ T group_max(T v, unsigned mask) {
 /// G = f (1 + g p r) with r = nl / a (-> 1 as a -> 0), so that
 /// d[f nl]/dz_j = G (p_j - [j = c]).
 template <typename acc_t>
-__device__ __forceinline__ void focal_class_term(acc_t nl, acc_t p,
-                                                 const SoftmaxFocalParams<acc_t>& prm, acc_t& a,
-                                                 acc_t& f, acc_t& G) {
+__host__ __device__ __forceinline__ void focal_class_term(
+    acc_t nl, acc_t p, const SoftmaxFocalParams<acc_t>& prm, acc_t& a, acc_t& f, acc_t& G) {
   a = -expm1(-nl);
   f = focal_modulator(a, prm.gamma, prm.gamma_kind);
   const acc_t r = a > acc_t(0) ? nl / a : acc_t(1);
