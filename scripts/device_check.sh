@@ -88,6 +88,11 @@ header_fmt() {  # a directory holding fmt/format.h for the header-only fallback
     [ -f "$d/fmt/format.h" ] && { echo "$d"; return; }
   done
 }
+if [ ! -f "$TORCH_INCLUDE/c10/cuda/impl/cuda_cmake_macros.h" ]; then
+  # Only C10_CUDA_BUILD_SHARED_LIBS (a Windows export macro) lives there.
+  OPTS+=("-DCMAKE_CUDA_FLAGS=-DC10_CUDA_NO_CMAKE_CONFIGURE_FILE")
+  say "- torch lacks c10/cuda/impl/cuda_cmake_macros.h: building with C10_CUDA_NO_CMAKE_CONFIGURE_FILE"
+fi
 TESTS=ON
 if [ "$ABI" = 0 ]; then
   # Libraries from the system (fmt, gtest) use the C++11 ABI; this torch does not.
