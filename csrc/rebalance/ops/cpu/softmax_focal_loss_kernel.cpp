@@ -8,6 +8,7 @@
 #include <ATen/Dispatch.h>
 #include <ATen/OpMathType.h>
 #include <ATen/Parallel.h>
+#include <ATen/cpu/vec/functional.h>
 #include <ATen/cpu/vec/vec.h>
 
 #include <algorithm>
@@ -50,14 +51,19 @@ template <typename T>
 void row_max_sum(const T* x, int64_t C, T* e, T& mx, T& s) {
   using Vec = at::vec::Vectorized<T>;
   constexpr int64_t V = Vec::size();
-  const int64_t C_vec = C - C % V;  // full vectors; the tail runs scalar (no partial loads)
-  Vec vmax(-std::numeric_limits<T>::infinity());
+  constexpr T kNegInf = -std::numeric_limits<T>::infinity();
+  const int64_t C_vec = C - C % V;
+  const int64_t tail = C - C_vec;
+  // The tail as one more vector padded with -inf: exp(-inf - max) = 0, so the padding drops out
+  // of the max and the sum, and rows shorter than a vector still run vectorised.
+  T x_tail[V];
+  for (int64_t k = 0; k < V; ++k) x_tail[k] = k < tail ? x[C_vec + k] : kNegInf;
+  Vec vmax(kNegInf);
   for (int64_t i = 0; i < C_vec; i += V) vmax = at::vec::maximum(vmax, Vec::loadu(x + i));
-  T lanes[V];
-  vmax.store(lanes);
-  mx = -std::numeric_limits<T>::infinity();
-  for (int64_t k = 0; k < V; ++k) mx = (std::isnan(lanes[k]) || lanes[k] > mx) ? lanes[k] : mx;
-  for (int64_t i = C_vec; i < C; ++i) mx = (std::isnan(x[i]) || x[i] > mx) ? x[i] : mx;
+  if (tail > 0) vmax = at::vec::maximum(vmax, Vec::loadu(x_tail));
+  // Shuffle-tree reductions (fixed order); maximum propagates NaN.
+  mx = at::vec::vec_reduce_all<T>(
+      [](const Vec& a, const Vec& b) { return at::vec::maximum(a, b); }, vmax);
   const Vec vmx(mx);
   Vec vsum(T(0));
   for (int64_t i = 0; i < C_vec; i += V) {
@@ -65,12 +71,12 @@ void row_max_sum(const T* x, int64_t C, T* e, T& mx, T& s) {
     if (e != nullptr) ev.store(e + i);
     vsum = vsum + ev;
   }
-  s = lane_sum(vsum);
-  for (int64_t i = C_vec; i < C; ++i) {
-    const T ei = std::exp(x[i] - mx);
-    if (e != nullptr) e[i] = ei;
-    s += ei;
+  if (tail > 0) {
+    const Vec ev = (Vec::loadu(x_tail) - vmx).exp();
+    if (e != nullptr) ev.store(e + C_vec, tail);
+    vsum = vsum + ev;
   }
+  s = at::vec::vec_reduce_all<T>([](const Vec& a, const Vec& b) { return a + b; }, vsum);
 }
 
 /// One row of C logits with a valid target y. Writes the gradient row into grad (if non-null)
