@@ -20,6 +20,14 @@ at::Tensor softmax_focal_loss(const at::Tensor& logits, const at::Tensor& target
 
 namespace detail {
 
+at::Tensor class_rows(const at::Tensor& logits) {
+  const bool unbatched = logits.dim() == 1;
+  const int64_t C = unbatched ? logits.size(0) : logits.size(1);
+  const at::Tensor rows =
+      unbatched ? logits.unsqueeze(0) : (logits.dim() > 2 ? logits.movedim(1, -1) : logits);
+  return rows.reshape({-1, C}).contiguous();
+}
+
 void check_softmax_focal_loss_args(const at::Tensor& logits, const at::Tensor& target,
                                    double gamma, const c10::optional<at::Tensor>& class_weight,
                                    double label_smoothing) {

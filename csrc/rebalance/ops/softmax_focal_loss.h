@@ -28,6 +28,10 @@ void check_softmax_focal_loss_args(const at::Tensor& logits, const at::Tensor& t
                                    double gamma, const c10::optional<at::Tensor>& class_weight,
                                    double label_smoothing);
 
+/// The logits as contiguous rows of C classes, (N * d1 * ..., C): (C) becomes (1, C) and
+/// (N, C, d1, ...) channels-last (the layout every backend's kernel and saved gradient use).
+at::Tensor class_rows(const at::Tensor& logits);
+
 /// Backend entry (op rebalance::_softmax_focal_loss_forward): returns (loss, grad, normalizer).
 /// grad: d(unreduced loss)/d(logits) laid out as (N * d1 * ..., C) rows (undefined unless
 /// compute_grad); normalizer: float64 scalar that "mean" divides by (1 otherwise, never 0).

@@ -314,12 +314,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> softmax_focal_loss_forward_kernel
   detail::check_softmax_focal_loss_args(logits_in, target_in, gamma, class_weight,
                                         label_smoothing);
   const Reduction reduction = parse_reduction("softmax_focal_loss", reduction_name);
-  const bool unbatched = logits_in.dim() == 1;
-  const int64_t C = unbatched ? logits_in.size(0) : logits_in.size(1);
-  // Rows of C logits: (N, C, d1, ...) becomes (N * d1 * ..., C) so each row is contiguous.
-  at::Tensor logits = unbatched ? logits_in.unsqueeze(0)
-                                : (logits_in.dim() > 2 ? logits_in.movedim(1, -1) : logits_in);
-  logits = logits.reshape({-1, C}).contiguous();
+  const at::Tensor logits = detail::class_rows(logits_in);
+  const int64_t C = logits.size(1);
   const at::Tensor target = target_in.reshape({-1}).contiguous();
   check_targets_in_range(target, C, ignore_index);
   at::Tensor weight;

@@ -49,12 +49,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> softmax_focal_loss_forward_cuda(
                                         label_smoothing);
   const Reduction reduction = parse_reduction("softmax_focal_loss", reduction_name);
   const c10::cuda::CUDAGuard guard(logits_in.device());
-  const bool unbatched = logits_in.dim() == 1;
-  const int64_t C = unbatched ? logits_in.size(0) : logits_in.size(1);
-  // Rows of C logits: (N, C, d1, ...) becomes (N * d1 * ..., C), as on the CPU.
-  at::Tensor logits = unbatched ? logits_in.unsqueeze(0)
-                                : (logits_in.dim() > 2 ? logits_in.movedim(1, -1) : logits_in);
-  logits = logits.reshape({-1, C}).contiguous();
+  const at::Tensor logits = detail::class_rows(logits_in);
+  const int64_t C = logits.size(1);
   const at::Tensor target = target_in.reshape({-1}).contiguous();
   at::Tensor weight;
   if (class_weight.has_value() && class_weight->defined()) {
