@@ -41,7 +41,9 @@ def make_phases(name, epochs, total_steps):
     """The strategy's phases with epoch lengths turned into step budgets (as fmnist_lt does)."""
     if name in SINGLE_PHASE:
         fields, gamma = SINGLE_PHASE[name]
-        phases = [dict(fields, name=name, epochs=epochs)]
+        single = rebalance.make_scheduler([dict(fields, name=name, epochs=epochs)])
+        phases = [rebalance.schedule.parse_phase(spec)  # every key, with the C++ defaults
+                  for spec in single.phases()]
     else:
         ratio = 3.0 if name == "undersample_then_finetune" else 1.0
         phases = rebalance.preset_phases(name, epochs, ratio)

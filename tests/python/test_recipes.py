@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+import rebalance
 import torch
 from sklearn.metrics import f1_score
 
@@ -115,6 +116,17 @@ def test_killed_run_resumes_from_its_last_checkpoint(tmp_path, uninterrupted):
 def test_resume_without_checkpoint_is_rejected():
     done = subprocess.run([str(BINARY), "--resume", "1"], capture_output=True, text=True)
     assert done.returncode != 0 and "--resume needs --checkpoint" in done.stderr
+
+
+@pytest.mark.parametrize("strategy", ["ce", "cb_focal", "undersample_then_finetune",
+                                      "recommended", "dynamic"])
+def test_python_recipe_phases_split_the_step_budget(strategy):
+    import train_fmnist_lt
+    phases, _ = train_fmnist_lt.make_phases(strategy, 8, 1552)
+    assert sum(p["steps"] for p in phases) == 1552
+    assert all(p["epochs"] == 0 and p["sampling_ratio"] >= 1 for p in phases)
+    scheduler = rebalance.make_scheduler(phases)
+    assert scheduler.num_phases() == len(phases)
 
 
 def test_python_recipe_scripted_model_and_loss_evaluate_the_same_in_cpp(tmp_path):

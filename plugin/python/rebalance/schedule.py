@@ -39,7 +39,8 @@ def phase_spec(phase: Phase) -> str:
 
 
 def parse_phase(spec: str) -> Phase:
-    """The phase dict of a ``key=value;...`` spec (every key present, typed)."""
+    """The phase dict of a ``key=value;...`` spec, typed (a scheduler's ``phases()`` and
+    ``preset_phases`` give every key)."""
     phase: Phase = {}
     for item in spec.split(";"):
         key, _, text = item.partition("=")
