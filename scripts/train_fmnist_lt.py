@@ -138,7 +138,9 @@ def main():
                 for p in layer.parameters():
                     p.requires_grad_(not scheduler.head_only())
             print("--", scheduler.describe())
-        loss_fn = loss_for(scheduler.weighting())
+            loss_fn = loss_for(scheduler.weighting())
+        elif scheduler.weighting() == "dynamic":  # the weights moved at the last epoch's end
+            loss_fn = loss_for("dynamic")
         sampler.set_epoch(epoch)
         order = sampler.indices()
         draws.append(sampler.draw_counts().tolist())
