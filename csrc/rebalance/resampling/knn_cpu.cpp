@@ -2,6 +2,7 @@
 // for float64, from GEMM blocks and a scan; then the exact re-measurement with its proof.
 #include "rebalance/resampling/knn.h"
 
+#include "rebalance/ops/cpu/candidate_list.h"
 #include "rebalance/ops/cpu/knn_kernel.h"
 #include "rebalance/resampling/checks.h"
 #include "rebalance/resampling/gemm.h"
@@ -42,16 +43,7 @@ void scan_rows(const double* vals, const double* rnorm, int64_t rows, int64_t co
         if (!(x < worst) || j == skip) {
           continue;
         }
-        int64_t p = n < m ? n : m - 1;
-        while (p > 0 && bv[p - 1] > x) {
-          bv[p] = bv[p - 1];
-          bi[p] = bi[p - 1];
-          --p;
-        }
-        bv[p] = x;
-        bi[p] = r0 + j;
-        n += n < m ? 1 : 0;
-        worst = n == m ? bv[m - 1] : std::numeric_limits<double>::infinity();
+        worst = cpu::insert_candidate(bv, bi, n, m, x, r0 + j);
       }
       cnt[i] = n;
     }

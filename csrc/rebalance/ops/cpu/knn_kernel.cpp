@@ -1,5 +1,6 @@
 #include "rebalance/ops/cpu/knn_kernel.h"
 
+#include "rebalance/ops/cpu/candidate_list.h"
 #include "rebalance/ops/cpu/capability.h"
 
 #include <ATen/Parallel.h>
@@ -109,25 +110,10 @@ struct Lists {
       if (!(v[t] < w) || t == skip || j0 + t <= after) {
         continue;
       }
-      w = insert(bv, bi, n, v[t], j0 + t);
+      w = insert_candidate(bv, bi, n, m, v[t], j0 + t);
     }
     cnt[i] = n;
     worst[i] = w;
-  }
-
-  // Inserts (x, idx) keeping the list sorted (the last entry drops out when full); returns the
-  // new worst.
-  float insert(float* bv, int64_t* bi, int64_t& n, float x, int64_t idx) const {
-    int64_t p = n < m ? n : m - 1;
-    while (p > 0 && bv[p - 1] > x) {
-      bv[p] = bv[p - 1];
-      bi[p] = bi[p - 1];
-      --p;
-    }
-    bv[p] = x;
-    bi[p] = idx;
-    n += n < m ? 1 : 0;
-    return n == m ? bv[m - 1] : std::numeric_limits<float>::infinity();
   }
 
   // Symmetric tiles: offers query row i0 + i (value qn_i − 2 acc) to the lists of the
@@ -154,7 +140,7 @@ struct Lists {
         const int64_t t = __builtin_ctzll(b);
         const int64_t j = j0 + t;
         if (v[t] < worst[j]) {
-          worst[j] = insert(cv + j * m, ci + j * m, cnt[j], v[t], i0 + i);
+          worst[j] = insert_candidate(cv + j * m, ci + j * m, cnt[j], m, v[t], i0 + i);
         }
       }
     }
