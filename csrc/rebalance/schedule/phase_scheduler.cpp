@@ -2,12 +2,13 @@
 
 #include "rebalance/sampling/sampling_policy_options.h"
 #include "rebalance/schedule/presets.h"
+#include "rebalance/weighting/class_weights.h"
 
 #include <c10/util/Exception.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
-#include <set>
 
 namespace rebalance {
 
@@ -31,13 +32,13 @@ PhaseScheduler::PhaseScheduler(std::vector<schedule::PhaseOptions> phases, doubl
       TORCH_CHECK_VALUE(false, "PhaseScheduler: phase '", p.name(), "': ",
                         e.what_without_backtrace());
     }
-    static const std::set<std::string> weightings = {
-        "none", "dynamic", "inverse", "inverse_power", "effective_number", "median_frequency",
-        "cost", "cluster"};
-    TORCH_CHECK_VALUE(weightings.count(p.weighting()), "PhaseScheduler: phase '", p.name(),
-                      "' has weighting '", p.weighting(),
-                      "'; expected none, dynamic or a class_weights method (inverse, "
-                      "inverse_power, effective_number, median_frequency, cost, cluster)");
+    const auto& methods = class_weight_methods();
+    TORCH_CHECK_VALUE(p.weighting() == "none" || p.weighting() == "dynamic" ||
+                          std::find(methods.begin(), methods.end(), p.weighting()) !=
+                              methods.end(),
+                      "PhaseScheduler: phase '", p.name(), "' has weighting '", p.weighting(),
+                      "'; expected none, dynamic or a class_weights method (",
+                      fmt::format("{}", fmt::join(methods, ", ")), ")");
   }
 }
 

@@ -8,6 +8,12 @@
 
 namespace rebalance {
 
+const std::vector<std::string>& class_weight_methods() {
+  static const std::vector<std::string> methods = {
+      "inverse", "inverse_power", "effective_number", "median_frequency", "cost", "cluster"};
+  return methods;
+}
+
 at::Tensor class_weights(const at::Tensor& counts, c10::string_view method, double power,
                          double beta, const c10::optional<at::Tensor>& cost_matrix,
                          const c10::optional<at::Tensor>& clusters_per_class, bool normalize) {

@@ -4,6 +4,9 @@
 #include <c10/util/Optional.h>
 #include <c10/util/string_view.h>
 
+#include <string>
+#include <vector>
+
 namespace rebalance {
 
 /// Static per-class loss weights from class statistics (op rebalance::class_weights).
@@ -29,6 +32,10 @@ at::Tensor class_weights(const at::Tensor& counts, c10::string_view method, doub
                          const c10::optional<at::Tensor>& cost_matrix = c10::nullopt,
                          const c10::optional<at::Tensor>& clusters_per_class = c10::nullopt,
                          bool normalize = true);
+
+/// The methods class_weights accepts: "inverse", "inverse_power", "effective_number",
+/// "median_frequency", "cost", "cluster".
+const std::vector<std::string>& class_weight_methods();
 
 namespace detail {
 
