@@ -20,34 +20,28 @@ if ((${#STRATEGIES[@]} == 0)); then
 fi
 OUT="$ROOT/results/compare"
 mkdir -p "$OUT"
+PEERS="${PEERS-ce weighted_ce wrs tv_focal cb_focal drw us_ft}"
+PY="${PY-}"
+files=()
+# run NAME SEED COMMAND...: one run into $OUT/NAME_SEED.{json,log}; prints its RESULT line.
+run() {
+  local name="$1" seed="$2"
+  shift 2
+  "$@" --seed "$seed" --json "$OUT/${name}_${seed}.json" > "$OUT/${name}_${seed}.log" 2>&1
+  grep '^RESULT' "$OUT/${name}_${seed}.log"
+  files+=("$OUT/${name}_${seed}.json")
+}
 for seed in $SEEDS; do
   for strategy in "${STRATEGIES[@]}"; do
-    "$BUILD_DIR/fmnist_lt" --strategy "$strategy" --seed "$seed" \
-      --json "$OUT/${strategy}_${seed}.json" > "$OUT/${strategy}_${seed}.log" 2>&1
-    grep '^RESULT' "$OUT/${strategy}_${seed}.log"
+    run "$strategy" "$seed" "$BUILD_DIR/fmnist_lt" --strategy "$strategy"
   done
-done
-PEERS="${PEERS-ce weighted_ce wrs tv_focal cb_focal drw us_ft}"
-for seed in $SEEDS; do
   for peer in $PEERS; do
-    /usr/bin/python3 "$ROOT/scripts/peers_fmnist_lt.py" --strategy "$peer" --seed "$seed" \
-      --json "$OUT/peer_${peer}_${seed}.json" > "$OUT/peer_${peer}_${seed}.log" 2>&1
-    grep '^RESULT' "$OUT/peer_${peer}_${seed}.log"
+    run "peer_$peer" "$seed" /usr/bin/python3 "$ROOT/scripts/peers_fmnist_lt.py" --strategy "$peer"
   done
-done
-PY="${PY-}"
-for seed in $SEEDS; do
   for strategy in $PY; do
-    /usr/bin/python3 "$ROOT/scripts/train_fmnist_lt.py" --strategy "$strategy" --seed "$seed" \
-      --json "$OUT/py_${strategy}_${seed}.json" > "$OUT/py_${strategy}_${seed}.log" 2>&1
-    grep '^RESULT' "$OUT/py_${strategy}_${seed}.log"
+    run "py_$strategy" "$seed" /usr/bin/python3 "$ROOT/scripts/train_fmnist_lt.py" \
+      --strategy "$strategy"
   done
-done
-files=()
-for seed in $SEEDS; do
-  for strategy in $PY; do files+=("$OUT/py_${strategy}_${seed}.json"); done
-  for strategy in "${STRATEGIES[@]}"; do files+=("$OUT/${strategy}_${seed}.json"); done
-  for peer in $PEERS; do files+=("$OUT/peer_${peer}_${seed}.json"); done
 done
 /usr/bin/python3 "$ROOT/scripts/summarize_runs.py" "${files[@]}"
 /usr/bin/python3 "$ROOT/scripts/plot_results.py" "${files[@]}" --out "$OUT/plots"
