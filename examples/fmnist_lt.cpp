@@ -20,6 +20,7 @@
 #include <rebalance/weighting/class_weights.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <torch/script.h>
 #include <torch/torch.h>
 

@@ -10,15 +10,15 @@ namespace {
 
 at::Tensor sigmoid_focal_loss_cpu(const at::Tensor& logits, const at::Tensor& targets,
                                   double alpha, double gamma,
-                                  const c10::optional<at::Tensor>& class_weight,
-                                  c10::string_view reduction) {
+                                  const rebalance::optional<at::Tensor>& class_weight,
+                                  rebalance::string_view reduction) {
   return std::get<0>(rebalance::cpu::sigmoid_focal_loss_forward_cpu(
       logits, targets, alpha, gamma, class_weight, reduction, /*compute_grad=*/false));
 }
 
 at::Tensor softmax_focal_loss_cpu(const at::Tensor& logits, const at::Tensor& target,
-                                  double gamma, const c10::optional<at::Tensor>& class_weight,
-                                  c10::string_view reduction, int64_t ignore_index,
+                                  double gamma, const rebalance::optional<at::Tensor>& class_weight,
+                                  rebalance::string_view reduction, int64_t ignore_index,
                                   double label_smoothing) {
   return std::get<0>(rebalance::cpu::softmax_focal_loss_forward_cpu(
       logits, target, gamma, class_weight, reduction, ignore_index, label_smoothing,

@@ -47,9 +47,9 @@ Holder from_state_bytes(const at::Tensor& state) {
 }
 
 Holder make_sampler(const at::Tensor& labels, int64_t num_classes, const std::string& policy,
-                    c10::optional<int64_t> budget, double q, int64_t total_epochs, double ratio,
+                    rebalance::optional<int64_t> budget, double q, int64_t total_epochs, double ratio,
                     double step, double smoothing, double floor, double ceiling,
-                    const c10::optional<at::Tensor>& counts, int64_t seed, int64_t rank,
+                    const rebalance::optional<at::Tensor>& counts, int64_t seed, int64_t rank,
                     int64_t world_size, bool drop_last, bool log_epochs) {
   rebalance::sampling::SamplingPolicyOptions p(rebalance::sampling::parse_policy_kind(policy));
   p.budget(budget).q(q).total_epochs(total_epochs).ratio(ratio).step(step);

@@ -1,28 +1,21 @@
 #!/usr/bin/env bash
-# Installs what rebalance needs (Debian packages, only those missing), then configures and
-# builds it (Release) into $REBALANCE_BUILD_DIR (default: build/). Safe to run repeatedly.
-# libopenblas0-openmp replaces the reference BLAS that libtorch-dev pulls in (GEMM-bound
-# convolutions and kNN distances are several times faster with it; it follows torch threads).
+# Installs what rebalance needs and builds it against PyTorch 2.13 from pip (the primary
+# target). Safe to run repeatedly; only what is missing is installed.
+#   1. Debian packages for the build and the data (only those missing; apt-get update first).
+#   2. A virtual environment $REBALANCE_VENV (default .venv/) from pyenv's Python 3.11 with the
+#      pinned packages of scripts/requirements.txt (torch 2.13.0 CPU from the machine's disk).
+#   3. CMake configure + build (Release) of librebalance.so, the tests and the examples against
+#      the LibTorch inside that torch wheel, into $REBALANCE_BUILD_DIR (default build/).
+# REBALANCE_SETUP_SKIP_BUILD=1 stops after step 2.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BUILD_DIR="${REBALANCE_BUILD_DIR:-$ROOT/build}"
+source "$ROOT/scripts/lib/env.sh"
 
-PACKAGES=(cmake make g++ zlib1g-dev libopenblas0-openmp libtorch-dev libsleef-dev libfmt-dev
-  libgtest-dev googletest python3-torch python3-torchvision python3-imblearn python3-sklearn
-  python3-matplotlib python3-pytest dataset-fashion-mnist)
-missing=()
-for package in "${PACKAGES[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
-    missing+=("$package")
-  fi
-done
-if ((${#missing[@]})); then
-  echo "setup: installing ${missing[*]}"
-  SUDO=""
-  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
-  $SUDO apt-get update
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
-fi
+apt_install cmake make g++ zlib1g-dev libgtest-dev googletest dataset-fashion-mnist
+make_venv "$VENV" "$ROOT/scripts/requirements.txt"
+[[ "${REBALANCE_SETUP_SKIP_BUILD:-0}" == 1 ]] && exit 0
 
-cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release
+TORCH_PREFIX="$("$VENV/bin/python" -c 'import torch; print(torch.utils.cmake_prefix_path)')"
+cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$TORCH_PREFIX" \
+  -DPython3_EXECUTABLE="$VENV/bin/python" -DREBALANCE_CUDA=OFF ${REBALANCE_CMAKE_ARGS:-}
 cmake --build "$BUILD_DIR" -j "$(nproc)"

@@ -7,7 +7,7 @@
 namespace rebalance {
 
 ClassReport class_report(const at::Tensor& confusion,
-                         const c10::optional<at::Tensor>& previous_f1) {
+                         const rebalance::optional<at::Tensor>& previous_f1) {
   TORCH_CHECK_VALUE(confusion.dim() == 2 && confusion.size(0) == confusion.size(1) &&
                         confusion.size(0) >= 1,
                     "class_report: confusion must be a C × C matrix with C >= 1, got shape ",

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "rebalance/compat.h"
 #include <ATen/ATen.h>
 #include <ATen/core/Dict.h>
 #include <c10/util/Optional.h>
@@ -46,6 +47,6 @@ struct ClassReport {
 /// Computes the report of a C × C confusion matrix (any integer or floating dtype, CPU).
 /// previous_f1 (size C) is the F1 of the previous epoch, if any.
 ClassReport class_report(const at::Tensor& confusion,
-                         const c10::optional<at::Tensor>& previous_f1 = c10::nullopt);
+                         const rebalance::optional<at::Tensor>& previous_f1 = rebalance::nullopt);
 
 } // namespace rebalance

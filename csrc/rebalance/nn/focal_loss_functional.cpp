@@ -1,4 +1,5 @@
 #include "rebalance/nn/focal_loss_functional.h"
+#include "rebalance/compat.h"
 
 #include "rebalance/ops/sigmoid_focal_loss.h"
 #include "rebalance/ops/softmax_focal_loss.h"
@@ -9,13 +10,13 @@ namespace functional {
 namespace {
 
 const char* reduction_name(const FocalLossOptions::reduction_t& reduction) {
-  if (c10::get_if<torch::enumtype::kNone>(&reduction)) return "none";
-  if (c10::get_if<torch::enumtype::kSum>(&reduction)) return "sum";
+  if (rebalance::get_if<torch::enumtype::kNone>(&reduction)) return "none";
+  if (rebalance::get_if<torch::enumtype::kSum>(&reduction)) return "sum";
   return "mean";
 }
 
-c10::optional<torch::Tensor> optional_weight(const torch::Tensor& weight) {
-  if (!weight.defined()) return c10::nullopt;
+rebalance::optional<torch::Tensor> optional_weight(const torch::Tensor& weight) {
+  if (!weight.defined()) return rebalance::nullopt;
   return weight;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "rebalance/compat.h"
 #include <torch/arg.h>
 #include <torch/enum.h>
 #include <torch/types.h>
@@ -10,7 +11,8 @@ namespace nn {
 /// Options for SigmoidFocalLoss and SoftmaxFocalLoss (LibTorch style).
 /// Example: `SoftmaxFocalLoss(FocalLossOptions().gamma(1.0).class_weight(w))`.
 struct FocalLossOptions {
-  typedef c10::variant<torch::enumtype::kNone, torch::enumtype::kMean, torch::enumtype::kSum>
+  typedef rebalance::variant<torch::enumtype::kNone, torch::enumtype::kMean,
+                             torch::enumtype::kSum>
       reduction_t;
 
   /// Focusing parameter, >= 0; 0 gives (weighted) cross-entropy. Default: 2.0.

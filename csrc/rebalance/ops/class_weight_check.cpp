@@ -7,7 +7,7 @@
 namespace rebalance {
 namespace detail {
 
-void check_class_weight(const char* op, const c10::optional<at::Tensor>& class_weight,
+void check_class_weight(const char* op, const rebalance::optional<at::Tensor>& class_weight,
                         int64_t num_classes, const at::Tensor& like) {
   if (!class_weight.has_value() || !class_weight->defined()) return;
   const at::Tensor& w = *class_weight;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "rebalance/compat.h"
 #include <ATen/ATen.h>
 #include <c10/util/Optional.h>
 
@@ -8,7 +9,7 @@ namespace detail {
 
 /// Checks an optional per-class weight for `op`: 1-D, floating point, `num_classes` entries,
 /// finite and non-negative, on the device of `like`.
-void check_class_weight(const char* op, const c10::optional<at::Tensor>& class_weight,
+void check_class_weight(const char* op, const rebalance::optional<at::Tensor>& class_weight,
                         int64_t num_classes, const at::Tensor& like);
 
 /// Checks a loss's gamma: finite and >= 0.

@@ -6,7 +6,7 @@
 
 namespace rebalance {
 
-Reduction parse_reduction(c10::string_view op, c10::string_view reduction) {
+Reduction parse_reduction(rebalance::string_view op, rebalance::string_view reduction) {
   if (reduction == "none") return Reduction::None;
   if (reduction == "mean") return Reduction::Mean;
   if (reduction == "sum") return Reduction::Sum;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "rebalance/compat.h"
 #include <c10/util/string_view.h>
 
 namespace rebalance {
@@ -8,6 +9,6 @@ namespace rebalance {
 enum class Reduction { None, Mean, Sum };
 
 /// Parses a reduction name; `op` names the caller in the error for anything else.
-Reduction parse_reduction(c10::string_view op, c10::string_view reduction);
+Reduction parse_reduction(rebalance::string_view op, rebalance::string_view reduction);
 
 } // namespace rebalance

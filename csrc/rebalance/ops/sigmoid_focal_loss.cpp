@@ -9,8 +9,8 @@
 namespace rebalance {
 
 at::Tensor sigmoid_focal_loss(const at::Tensor& logits, const at::Tensor& targets, double alpha,
-                              double gamma, const c10::optional<at::Tensor>& class_weight,
-                              c10::string_view reduction) {
+                              double gamma, const rebalance::optional<at::Tensor>& class_weight,
+                              rebalance::string_view reduction) {
   static auto op = c10::Dispatcher::singleton()
                        .findSchemaOrThrow("rebalance::sigmoid_focal_loss", "")
                        .typed<decltype(sigmoid_focal_loss)>();
@@ -21,7 +21,7 @@ namespace detail {
 
 void check_sigmoid_focal_loss_args(const at::Tensor& logits, const at::Tensor& targets,
                                    double alpha, double gamma,
-                                   const c10::optional<at::Tensor>& class_weight) {
+                                   const rebalance::optional<at::Tensor>& class_weight) {
   constexpr const char* op = "sigmoid_focal_loss";
   TORCH_CHECK_TYPE(at::isFloatingType(logits.scalar_type()), op,
                    ": logits must be a floating-point tensor, got ", logits.scalar_type());
@@ -41,7 +41,7 @@ void check_sigmoid_focal_loss_args(const at::Tensor& logits, const at::Tensor& t
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> sigmoid_focal_loss_forward(
     const at::Tensor& logits, const at::Tensor& targets, double alpha, double gamma,
-    const c10::optional<at::Tensor>& class_weight, c10::string_view reduction,
+    const rebalance::optional<at::Tensor>& class_weight, rebalance::string_view reduction,
     bool compute_grad) {
   static auto op = c10::Dispatcher::singleton()
                        .findSchemaOrThrow("rebalance::_sigmoid_focal_loss_forward", "")

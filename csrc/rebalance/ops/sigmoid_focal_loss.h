@@ -1,5 +1,6 @@
 #pragma once
 
+#include "rebalance/compat.h"
 #include <ATen/ATen.h>
 #include <c10/util/Optional.h>
 #include <c10/util/string_view.h>
@@ -18,22 +19,22 @@ namespace rebalance {
 /// Goes through the dispatcher: autograd (d/d logits) and device dispatch apply.
 at::Tensor sigmoid_focal_loss(const at::Tensor& logits, const at::Tensor& targets,
                               double alpha = 0.25, double gamma = 2.0,
-                              const c10::optional<at::Tensor>& class_weight = c10::nullopt,
-                              c10::string_view reduction = "mean");
+                              const rebalance::optional<at::Tensor>& class_weight = rebalance::nullopt,
+                              rebalance::string_view reduction = "mean");
 
 namespace detail {
 
 /// Validates the arguments of sigmoid_focal_loss (shared by every backend).
 void check_sigmoid_focal_loss_args(const at::Tensor& logits, const at::Tensor& targets,
                                    double alpha, double gamma,
-                                   const c10::optional<at::Tensor>& class_weight);
+                                   const rebalance::optional<at::Tensor>& class_weight);
 
 /// Backend entry (op rebalance::_sigmoid_focal_loss_forward): returns (loss, grad, normalizer)
 /// where grad = d(unreduced weighted loss)/d(logits) (undefined unless compute_grad) and
 /// normalizer is the float64 scalar the "mean" reduction divides by (1 otherwise).
 std::tuple<at::Tensor, at::Tensor, at::Tensor> sigmoid_focal_loss_forward(
     const at::Tensor& logits, const at::Tensor& targets, double alpha, double gamma,
-    const c10::optional<at::Tensor>& class_weight, c10::string_view reduction, bool compute_grad);
+    const rebalance::optional<at::Tensor>& class_weight, rebalance::string_view reduction, bool compute_grad);
 
 } // namespace detail
 } // namespace rebalance

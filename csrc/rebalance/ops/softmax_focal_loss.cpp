@@ -9,8 +9,8 @@
 namespace rebalance {
 
 at::Tensor softmax_focal_loss(const at::Tensor& logits, const at::Tensor& target, double gamma,
-                              const c10::optional<at::Tensor>& class_weight,
-                              c10::string_view reduction, int64_t ignore_index,
+                              const rebalance::optional<at::Tensor>& class_weight,
+                              rebalance::string_view reduction, int64_t ignore_index,
                               double label_smoothing) {
   static auto op = c10::Dispatcher::singleton()
                        .findSchemaOrThrow("rebalance::softmax_focal_loss", "")
@@ -29,7 +29,7 @@ at::Tensor class_rows(const at::Tensor& logits) {
 }
 
 void check_softmax_focal_loss_args(const at::Tensor& logits, const at::Tensor& target,
-                                   double gamma, const c10::optional<at::Tensor>& class_weight,
+                                   double gamma, const rebalance::optional<at::Tensor>& class_weight,
                                    double label_smoothing) {
   constexpr const char* op = "softmax_focal_loss";
   TORCH_CHECK_TYPE(at::isFloatingType(logits.scalar_type()), op,
@@ -60,7 +60,7 @@ void check_softmax_focal_loss_args(const at::Tensor& logits, const at::Tensor& t
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> softmax_focal_loss_forward(
     const at::Tensor& logits, const at::Tensor& target, double gamma,
-    const c10::optional<at::Tensor>& class_weight, c10::string_view reduction,
+    const rebalance::optional<at::Tensor>& class_weight, rebalance::string_view reduction,
     int64_t ignore_index, double label_smoothing, bool compute_grad) {
   static auto op = c10::Dispatcher::singleton()
                        .findSchemaOrThrow("rebalance::_softmax_focal_loss_forward", "")

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "rebalance/compat.h"
 #include <ATen/ATen.h>
 #include <c10/util/Optional.h>
 #include <c10/util/string_view.h>
@@ -17,15 +18,15 @@ namespace rebalance {
 /// non-ignored targets (0 when there are none); "none" has the shape of target.
 at::Tensor softmax_focal_loss(const at::Tensor& logits, const at::Tensor& target,
                               double gamma = 2.0,
-                              const c10::optional<at::Tensor>& class_weight = c10::nullopt,
-                              c10::string_view reduction = "mean", int64_t ignore_index = -100,
+                              const rebalance::optional<at::Tensor>& class_weight = rebalance::nullopt,
+                              rebalance::string_view reduction = "mean", int64_t ignore_index = -100,
                               double label_smoothing = 0.0);
 
 namespace detail {
 
 /// Validates the arguments of softmax_focal_loss (shared by every backend).
 void check_softmax_focal_loss_args(const at::Tensor& logits, const at::Tensor& target,
-                                   double gamma, const c10::optional<at::Tensor>& class_weight,
+                                   double gamma, const rebalance::optional<at::Tensor>& class_weight,
                                    double label_smoothing);
 
 /// The logits as contiguous rows of C classes, (N * d1 * ..., C): (C) becomes (1, C) and
@@ -37,7 +38,7 @@ at::Tensor class_rows(const at::Tensor& logits);
 /// compute_grad); normalizer: float64 scalar that "mean" divides by (1 otherwise, never 0).
 std::tuple<at::Tensor, at::Tensor, at::Tensor> softmax_focal_loss_forward(
     const at::Tensor& logits, const at::Tensor& target, double gamma,
-    const c10::optional<at::Tensor>& class_weight, c10::string_view reduction,
+    const rebalance::optional<at::Tensor>& class_weight, rebalance::string_view reduction,
     int64_t ignore_index, double label_smoothing, bool compute_grad);
 
 } // namespace detail

@@ -10,8 +10,8 @@
 namespace rebalance {
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> cluster_centroids(
-    const at::Tensor& x, const at::Tensor& y, c10::string_view strategy, double ratio,
-    const c10::optional<at::Tensor>& counts, c10::string_view voting, int64_t max_iter, double tol,
+    const at::Tensor& x, const at::Tensor& y, rebalance::string_view strategy, double ratio,
+    const rebalance::optional<at::Tensor>& counts, rebalance::string_view voting, int64_t max_iter, double tol,
     int64_t seed, int64_t memory_budget) {
   constexpr const char* op = "cluster_centroids";
   resampling::check_features(op, x);

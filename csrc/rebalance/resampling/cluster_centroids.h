@@ -1,5 +1,6 @@
 #pragma once
 
+#include "rebalance/compat.h"
 #include "rebalance/resampling/checks.h"
 
 #include <ATen/ATen.h>
@@ -20,9 +21,9 @@ namespace rebalance {
 /// ascending; an untouched class contributes its own rows): source is the original index of each
 /// row, -1 for a centre.
 std::tuple<at::Tensor, at::Tensor, at::Tensor> cluster_centroids(
-    const at::Tensor& x, const at::Tensor& y, c10::string_view strategy = "auto",
-    double ratio = -1, const c10::optional<at::Tensor>& counts = c10::nullopt,
-    c10::string_view voting = "soft", int64_t max_iter = 300, double tol = 1e-4,
+    const at::Tensor& x, const at::Tensor& y, rebalance::string_view strategy = "auto",
+    double ratio = -1, const rebalance::optional<at::Tensor>& counts = rebalance::nullopt,
+    rebalance::string_view voting = "soft", int64_t max_iter = 300, double tol = 1e-4,
     int64_t seed = 0, int64_t memory_budget = resampling::kDefaultMemoryBudget);
 
 } // namespace rebalance

@@ -4,6 +4,7 @@
 #include "rebalance/resampling/device_path.h"
 #include "rebalance/resampling/gemm.h"
 
+#include <c10/core/GradMode.h>
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <algorithm>
@@ -159,7 +160,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> kmeans(const at::Tensor& x, int64
                     n_clusters);
   TORCH_CHECK_VALUE(max_iter >= 1, op, ": max_iter must be >= 1, got ", max_iter);
   TORCH_CHECK_VALUE(tol >= 0, op, ": tol must be >= 0, got ", tol);
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   const auto ct = x.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
   const auto xs = x.to(ct).contiguous();
   auto gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(seed));

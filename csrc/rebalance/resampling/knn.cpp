@@ -2,6 +2,7 @@
 
 #include "rebalance/resampling/device_path.h"
 
+#include <c10/core/GradMode.h>
 #include <ATen/Context.h>
 #include <ATen/core/dispatch/Dispatcher.h>
 
@@ -58,7 +59,7 @@ std::tuple<at::Tensor, at::Tensor> knn_impl(const at::Tensor& query, const at::T
   const int64_t available = nr - (has_self ? 1 : 0);
   TORCH_CHECK_VALUE(k <= available, kOp, ": k must be at most the number of reference rows",
                     has_self ? " minus one (self excluded)" : "", " (", available, "), got ", k);
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   const auto ct = query.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
   const auto dev = query.device();
   KnnProblem p{query.to(ct).contiguous(), reference.to(ct).contiguous(),

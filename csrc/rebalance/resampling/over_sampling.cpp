@@ -18,9 +18,9 @@ using resampling::SamplingType;
 namespace {
 
 resampling::ResolvedClasses over_sampling_classes(const char* op, const at::Tensor& x,
-                                                  const at::Tensor& y, c10::string_view strategy,
+                                                  const at::Tensor& y, rebalance::string_view strategy,
                                                   double ratio,
-                                                  const c10::optional<at::Tensor>& counts) {
+                                                  const rebalance::optional<at::Tensor>& counts) {
   resampling::check_features(op, x);
   return resampling::resolve_classes(op, x, y, SamplingType::Over, strategy, ratio, counts);
 }
@@ -96,8 +96,8 @@ std::tuple<at::Tensor, at::Tensor> concat(const at::Tensor& x, std::vector<at::T
 
 } // namespace
 
-at::Tensor random_over_sampler(const at::Tensor& y, c10::string_view strategy, double ratio,
-                               const c10::optional<at::Tensor>& counts, int64_t seed) {
+at::Tensor random_over_sampler(const at::Tensor& y, rebalance::string_view strategy, double ratio,
+                               const rebalance::optional<at::Tensor>& counts, int64_t seed) {
   constexpr const char* op = "random_over_sampler";
   TORCH_CHECK_VALUE(y.dim() == 1, op, ": labels must be a 1-D tensor, got shape ", y.sizes());
   const auto cls =
@@ -116,8 +116,8 @@ at::Tensor random_over_sampler(const at::Tensor& y, c10::string_view strategy, d
 }
 
 std::tuple<at::Tensor, at::Tensor> smote(const at::Tensor& x, const at::Tensor& y,
-                                         c10::string_view strategy, double ratio,
-                                         const c10::optional<at::Tensor>& counts,
+                                         rebalance::string_view strategy, double ratio,
+                                         const rebalance::optional<at::Tensor>& counts,
                                          int64_t k_neighbors, int64_t seed,
                                          int64_t memory_budget) {
   constexpr const char* op = "smote";
@@ -145,8 +145,8 @@ std::tuple<at::Tensor, at::Tensor> smote(const at::Tensor& x, const at::Tensor& 
 }
 
 std::tuple<at::Tensor, at::Tensor> adasyn(const at::Tensor& x, const at::Tensor& y,
-                                          c10::string_view strategy, double ratio,
-                                          const c10::optional<at::Tensor>& counts,
+                                          rebalance::string_view strategy, double ratio,
+                                          const rebalance::optional<at::Tensor>& counts,
                                           int64_t n_neighbors, int64_t seed,
                                           int64_t memory_budget) {
   constexpr const char* op = "adasyn";
@@ -202,14 +202,14 @@ std::tuple<at::Tensor, at::Tensor> adasyn(const at::Tensor& x, const at::Tensor&
 }
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> smote_tomek(
-    const at::Tensor& x, const at::Tensor& y, c10::string_view strategy, double ratio,
-    const c10::optional<at::Tensor>& counts, int64_t k_neighbors, int64_t seed,
+    const at::Tensor& x, const at::Tensor& y, rebalance::string_view strategy, double ratio,
+    const rebalance::optional<at::Tensor>& counts, int64_t k_neighbors, int64_t seed,
     int64_t memory_budget) {
   const auto generated = smote(x, y, strategy, ratio, counts, k_neighbors, seed, memory_budget);
   const auto& x_new = std::get<0>(generated);
   const auto& y_new = std::get<1>(generated);
   const auto kept = tomek_links(at::cat({x, x_new.to(x.scalar_type())}),
-                                at::cat({y.to(x.device(), at::kLong), y_new}), "all", c10::nullopt,
+                                at::cat({y.to(x.device(), at::kLong), y_new}), "all", rebalance::nullopt,
                                 memory_budget);
   return {x_new, y_new, kept};
 }

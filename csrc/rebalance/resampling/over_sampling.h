@@ -1,5 +1,6 @@
 #pragma once
 
+#include "rebalance/compat.h"
 #include "rebalance/resampling/checks.h"
 
 #include <ATen/ATen.h>
@@ -17,9 +18,9 @@ namespace rebalance {
 
 /// Random over-sampling: returns the indices (int64, grouped by class in ascending label order)
 /// of the rows to append, drawn uniformly with replacement within each targeted class.
-at::Tensor random_over_sampler(const at::Tensor& y, c10::string_view strategy = "auto",
+at::Tensor random_over_sampler(const at::Tensor& y, rebalance::string_view strategy = "auto",
                                double ratio = -1,
-                               const c10::optional<at::Tensor>& counts = c10::nullopt,
+                               const rebalance::optional<at::Tensor>& counts = rebalance::nullopt,
                                int64_t seed = 0);
 
 /// SMOTE (Chawla et al. 2002): each new row is x_new = x_i + u·(x_nn − x_i), x_i a uniformly drawn
@@ -27,8 +28,8 @@ at::Tensor random_over_sampler(const at::Tensor& y, c10::string_view strategy = 
 /// excluded, uniform), u ~ U[0, 1). A targeted class needs more than k_neighbors rows.
 /// Returns (new rows m × d in x's dtype, their labels int64 (m)), classes in ascending order.
 std::tuple<at::Tensor, at::Tensor> smote(const at::Tensor& x, const at::Tensor& y,
-                                         c10::string_view strategy = "auto", double ratio = -1,
-                                         const c10::optional<at::Tensor>& counts = c10::nullopt,
+                                         rebalance::string_view strategy = "auto", double ratio = -1,
+                                         const rebalance::optional<at::Tensor>& counts = rebalance::nullopt,
                                          int64_t k_neighbors = 5, int64_t seed = 0,
                                          int64_t memory_budget = resampling::kDefaultMemoryBudget);
 
@@ -38,16 +39,16 @@ std::tuple<at::Tensor, at::Tensor> smote(const at::Tensor& x, const at::Tensor& 
 /// towards one of its n_neighbors nearest same-class rows as in SMOTE. Errors when no row of a
 /// targeted class has a neighbour of another class. Returns (new rows, labels).
 std::tuple<at::Tensor, at::Tensor> adasyn(const at::Tensor& x, const at::Tensor& y,
-                                          c10::string_view strategy = "auto", double ratio = -1,
-                                          const c10::optional<at::Tensor>& counts = c10::nullopt,
+                                          rebalance::string_view strategy = "auto", double ratio = -1,
+                                          const rebalance::optional<at::Tensor>& counts = rebalance::nullopt,
                                           int64_t n_neighbors = 5, int64_t seed = 0,
                                           int64_t memory_budget = resampling::kDefaultMemoryBudget);
 
 /// SMOTE followed by Tomek-link cleaning of every class (imbalanced-learn's SMOTETomek).
 /// Returns (new rows m × d, their labels (m), kept indices into cat([x, new rows])).
 std::tuple<at::Tensor, at::Tensor, at::Tensor> smote_tomek(
-    const at::Tensor& x, const at::Tensor& y, c10::string_view strategy = "auto",
-    double ratio = -1, const c10::optional<at::Tensor>& counts = c10::nullopt,
+    const at::Tensor& x, const at::Tensor& y, rebalance::string_view strategy = "auto",
+    double ratio = -1, const rebalance::optional<at::Tensor>& counts = rebalance::nullopt,
     int64_t k_neighbors = 5, int64_t seed = 0,
     int64_t memory_budget = resampling::kDefaultMemoryBudget);
 

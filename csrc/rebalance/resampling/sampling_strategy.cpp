@@ -7,7 +7,7 @@
 namespace rebalance {
 namespace resampling {
 
-SamplingType parse_sampling_type(const char* op, c10::string_view name) {
+SamplingType parse_sampling_type(const char* op, rebalance::string_view name) {
   if (name == "over-sampling") {
     return SamplingType::Over;
   }
@@ -119,9 +119,9 @@ std::vector<int64_t> from_ratio(const char* op, const std::vector<int64_t>& coun
 } // namespace
 
 std::vector<int64_t> resolve_sampling_strategy(const char* op, const std::vector<int64_t>& counts,
-                                               SamplingType type, c10::string_view strategy,
+                                               SamplingType type, rebalance::string_view strategy,
                                                double ratio,
-                                               const c10::optional<at::Tensor>& targets) {
+                                               const rebalance::optional<at::Tensor>& targets) {
   if (targets.has_value() && targets->defined()) {
     return from_targets(op, counts, type, *targets);
   }
@@ -160,8 +160,8 @@ std::vector<int64_t> resolve_sampling_strategy(const char* op, const std::vector
 }
 
 ResolvedClasses resolve_classes(const char* op, const at::Tensor& x, const at::Tensor& y,
-                                SamplingType type, c10::string_view strategy, double ratio,
-                                const c10::optional<at::Tensor>& targets) {
+                                SamplingType type, rebalance::string_view strategy, double ratio,
+                                const rebalance::optional<at::Tensor>& targets) {
   ResolvedClasses c;
   c.labels = check_labels(op, x, y);
   c.counts = class_counts(c.labels);
@@ -172,9 +172,9 @@ ResolvedClasses resolve_classes(const char* op, const at::Tensor& x, const at::T
 
 } // namespace resampling
 
-at::Tensor sampling_strategy(const at::Tensor& y, c10::string_view sampling_type,
-                             c10::string_view strategy, double ratio,
-                             const c10::optional<at::Tensor>& counts, int64_t num_classes) {
+at::Tensor sampling_strategy(const at::Tensor& y, rebalance::string_view sampling_type,
+                             rebalance::string_view strategy, double ratio,
+                             const rebalance::optional<at::Tensor>& counts, int64_t num_classes) {
   constexpr const char* op = "sampling_strategy";
   const auto type = resampling::parse_sampling_type(op, sampling_type);
   TORCH_CHECK_VALUE(y.dim() == 1, op, ": labels must be a 1-D tensor, got shape ", y.sizes());

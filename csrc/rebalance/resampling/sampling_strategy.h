@@ -1,5 +1,6 @@
 #pragma once
 
+#include "rebalance/compat.h"
 #include <ATen/ATen.h>
 #include <c10/util/Optional.h>
 #include <c10/util/string_view.h>
@@ -14,7 +15,7 @@ namespace resampling {
 enum class SamplingType { Over, Under, Clean };
 
 /// Parses "over-sampling", "under-sampling" or "clean-sampling".
-SamplingType parse_sampling_type(const char* op, c10::string_view name);
+SamplingType parse_sampling_type(const char* op, rebalance::string_view name);
 
 /// Resolves a sampling strategy with imbalanced-learn 0.10's semantics.
 /// counts: samples per class (size C; 0 = class absent, never targeted).
@@ -31,9 +32,9 @@ SamplingType parse_sampling_type(const char* op, c10::string_view name);
 /// Returns one value per class, -1 for untouched classes: Over: samples to generate; Under: samples
 /// to keep; Clean: the minority count (a targeted class is cleaned).
 std::vector<int64_t> resolve_sampling_strategy(const char* op, const std::vector<int64_t>& counts,
-                                               SamplingType type, c10::string_view strategy,
+                                               SamplingType type, rebalance::string_view strategy,
                                                double ratio,
-                                               const c10::optional<at::Tensor>& targets);
+                                               const rebalance::optional<at::Tensor>& targets);
 
 /// The classes of labels y, checked against the rows of x (see check_labels): the checked int64
 /// labels, the class counts N_c, the strategy's per-class values for `type` (as
@@ -45,16 +46,16 @@ struct ResolvedClasses {
   std::vector<std::vector<int64_t>> members;
 };
 ResolvedClasses resolve_classes(const char* op, const at::Tensor& x, const at::Tensor& y,
-                                SamplingType type, c10::string_view strategy, double ratio,
-                                const c10::optional<at::Tensor>& targets);
+                                SamplingType type, rebalance::string_view strategy, double ratio,
+                                const rebalance::optional<at::Tensor>& targets);
 
 } // namespace resampling
 
 /// Op rebalance::sampling_strategy: resolve_sampling_strategy for labels y (int, 1-D, values in
 /// [0, C) with C = num_classes, or max(y) + 1 when num_classes <= 0). Returns int64 (C).
-at::Tensor sampling_strategy(const at::Tensor& y, c10::string_view sampling_type,
-                             c10::string_view strategy = "auto", double ratio = -1,
-                             const c10::optional<at::Tensor>& counts = c10::nullopt,
+at::Tensor sampling_strategy(const at::Tensor& y, rebalance::string_view sampling_type,
+                             rebalance::string_view strategy = "auto", double ratio = -1,
+                             const rebalance::optional<at::Tensor>& counts = rebalance::nullopt,
                              int64_t num_classes = -1);
 
 } // namespace rebalance

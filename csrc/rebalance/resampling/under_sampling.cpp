@@ -78,8 +78,8 @@ std::vector<int64_t> link_neighbours(const at::Tensor& x, const int64_t* l,
 
 } // namespace
 
-at::Tensor random_under_sampler(const at::Tensor& y, c10::string_view strategy, double ratio,
-                                const c10::optional<at::Tensor>& counts, bool replacement,
+at::Tensor random_under_sampler(const at::Tensor& y, rebalance::string_view strategy, double ratio,
+                                const rebalance::optional<at::Tensor>& counts, bool replacement,
                                 int64_t seed) {
   constexpr const char* op = "random_under_sampler";
   TORCH_CHECK_VALUE(y.dim() == 1, op, ": labels must be a 1-D tensor, got shape ", y.sizes());
@@ -106,8 +106,8 @@ at::Tensor random_under_sampler(const at::Tensor& y, c10::string_view strategy, 
   return sorted_tensor(std::move(kept), y.device());
 }
 
-at::Tensor tomek_links(const at::Tensor& x, const at::Tensor& y, c10::string_view strategy,
-                       const c10::optional<at::Tensor>& counts, int64_t memory_budget) {
+at::Tensor tomek_links(const at::Tensor& x, const at::Tensor& y, rebalance::string_view strategy,
+                       const rebalance::optional<at::Tensor>& counts, int64_t memory_budget) {
   constexpr const char* op = "tomek_links";
   resampling::check_features(op, x);
   const auto labels = resampling::check_labels(op, x, y);
@@ -128,9 +128,9 @@ at::Tensor tomek_links(const at::Tensor& x, const at::Tensor& y, c10::string_vie
 }
 
 at::Tensor edited_nearest_neighbours(const at::Tensor& x, const at::Tensor& y,
-                                     c10::string_view strategy,
-                                     const c10::optional<at::Tensor>& counts,
-                                     int64_t n_neighbors, c10::string_view kind_sel,
+                                     rebalance::string_view strategy,
+                                     const rebalance::optional<at::Tensor>& counts,
+                                     int64_t n_neighbors, rebalance::string_view kind_sel,
                                      int64_t memory_budget) {
   constexpr const char* op = "edited_nearest_neighbours";
   resampling::check_features(op, x);
@@ -181,8 +181,8 @@ at::Tensor edited_nearest_neighbours(const at::Tensor& x, const at::Tensor& y,
   return sorted_tensor(std::move(kept), x.device());
 }
 
-at::Tensor near_miss(const at::Tensor& x, const at::Tensor& y, c10::string_view strategy,
-                     double ratio, const c10::optional<at::Tensor>& counts, int64_t n_neighbors,
+at::Tensor near_miss(const at::Tensor& x, const at::Tensor& y, rebalance::string_view strategy,
+                     double ratio, const rebalance::optional<at::Tensor>& counts, int64_t n_neighbors,
                      int64_t memory_budget) {
   constexpr const char* op = "near_miss";
   resampling::check_features(op, x);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "rebalance/compat.h"
 #include "rebalance/resampling/checks.h"
 
 #include <ATen/ATen.h>
@@ -14,9 +15,9 @@ namespace rebalance {
 
 /// Random under-sampling: each targeted class keeps `target` of its rows drawn without
 /// replacement (with replacement when `replacement`), seeded by `seed`; other classes are kept.
-at::Tensor random_under_sampler(const at::Tensor& y, c10::string_view strategy = "auto",
+at::Tensor random_under_sampler(const at::Tensor& y, rebalance::string_view strategy = "auto",
                                 double ratio = -1,
-                                const c10::optional<at::Tensor>& counts = c10::nullopt,
+                                const rebalance::optional<at::Tensor>& counts = rebalance::nullopt,
                                 bool replacement = false, int64_t seed = 0);
 
 /// Tomek links (Tomek 1976): i and j form a link when each is the other's nearest neighbour
@@ -27,8 +28,8 @@ at::Tensor random_under_sampler(const at::Tensor& y, c10::string_view strategy =
 /// outside it only those rows and the rows they point to are searched (n/10 outside: about 1/8
 /// of a full search); otherwise one symmetric search of every row.
 at::Tensor tomek_links(const at::Tensor& x, const at::Tensor& y,
-                       c10::string_view strategy = "auto",
-                       const c10::optional<at::Tensor>& counts = c10::nullopt,
+                       rebalance::string_view strategy = "auto",
+                       const rebalance::optional<at::Tensor>& counts = rebalance::nullopt,
                        int64_t memory_budget = resampling::kDefaultMemoryBudget);
 
 /// Edited nearest neighbours (Wilson 1972): a row of a targeted class (clean-sampling strategy)
@@ -36,16 +37,16 @@ at::Tensor tomek_links(const at::Tensor& x, const at::Tensor& y,
 /// its class: kind_sel "all" (default) keeps it only if all of them share its class, "mode" if
 /// their most frequent label (lowest on ties) is its class.
 at::Tensor edited_nearest_neighbours(const at::Tensor& x, const at::Tensor& y,
-                                     c10::string_view strategy = "auto",
-                                     const c10::optional<at::Tensor>& counts = c10::nullopt,
-                                     int64_t n_neighbors = 3, c10::string_view kind_sel = "all",
+                                     rebalance::string_view strategy = "auto",
+                                     const rebalance::optional<at::Tensor>& counts = rebalance::nullopt,
+                                     int64_t n_neighbors = 3, rebalance::string_view kind_sel = "all",
                                      int64_t memory_budget = resampling::kDefaultMemoryBudget);
 
 /// NearMiss-1 (Mani & Zhang 2003): each targeted class keeps the `target` rows whose mean
 /// Euclidean distance to their n_neighbors (default 3) nearest minority rows is smallest (stable:
 /// lower index first on ties). The minority is the lowest label with the smallest count.
-at::Tensor near_miss(const at::Tensor& x, const at::Tensor& y, c10::string_view strategy = "auto",
-                     double ratio = -1, const c10::optional<at::Tensor>& counts = c10::nullopt,
+at::Tensor near_miss(const at::Tensor& x, const at::Tensor& y, rebalance::string_view strategy = "auto",
+                     double ratio = -1, const rebalance::optional<at::Tensor>& counts = rebalance::nullopt,
                      int64_t n_neighbors = 3,
                      int64_t memory_budget = resampling::kDefaultMemoryBudget);
 

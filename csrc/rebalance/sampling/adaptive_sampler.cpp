@@ -7,6 +7,7 @@
 #include <torch/serialize/archive.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cstdio>
 #include <numeric>
@@ -88,7 +89,7 @@ AdaptiveSampler::AdaptiveSampler(const at::Tensor& labels, int64_t num_classes,
   }
 }
 
-void AdaptiveSampler::reset(c10::optional<size_t> new_size) {
+void AdaptiveSampler::reset(rebalance::optional<size_t> new_size) {
   State& s = *state_;
   if (new_size.has_value()) {
     TORCH_CHECK_VALUE(static_cast<int64_t>(*new_size) == s.index.size(),
@@ -106,12 +107,12 @@ void AdaptiveSampler::reset(c10::optional<size_t> new_size) {
   if (s.options.log_epochs()) fmt::print(stderr, "{}\n", describe());
 }
 
-c10::optional<std::vector<size_t>> AdaptiveSampler::next(size_t batch_size) {
+rebalance::optional<std::vector<size_t>> AdaptiveSampler::next(size_t batch_size) {
   State& s = *state_;
   if (!s.active) reset();
   s.resume_pending = false;
   const int64_t left = s.shard.numel() - s.position;
-  if (left <= 0 || batch_size == 0) return c10::nullopt;
+  if (left <= 0 || batch_size == 0) return rebalance::nullopt;
   const int64_t take = std::min(left, static_cast<int64_t>(batch_size));
   const int64_t* first = s.shard.data_ptr<int64_t>() + s.position;
   s.position += take;

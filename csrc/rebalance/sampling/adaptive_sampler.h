@@ -1,5 +1,6 @@
 #pragma once
 
+#include "rebalance/compat.h"
 #include "rebalance/sampling/adaptive_sampler_options.h"
 #include "rebalance/sampling/sampling_policy.h"
 
@@ -40,9 +41,9 @@ class AdaptiveSampler : public torch::data::samplers::Sampler<> {
 
   /// Builds the plan of the current epoch and rewinds to its start (or resumes after load()).
   /// `new_size`, if given, must equal N: the labels fix the dataset size.
-  void reset(c10::optional<size_t> new_size = c10::nullopt) override;
+  void reset(rebalance::optional<size_t> new_size = rebalance::nullopt) override;
   /// The next at most `batch_size` indices of this rank's plan, or nullopt at its end.
-  c10::optional<std::vector<size_t>> next(size_t batch_size) override;
+  rebalance::optional<std::vector<size_t>> next(size_t batch_size) override;
   /// Writes the complete state: labels, options, policy state, epoch and position.
   void save(torch::serialize::OutputArchive& archive) const override;
   /// Replaces the complete state by the one save() wrote.

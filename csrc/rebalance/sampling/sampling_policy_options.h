@@ -1,5 +1,6 @@
 #pragma once
 
+#include "rebalance/compat.h"
 #include <torch/arg.h>
 
 #include <c10/util/Optional.h>
@@ -41,7 +42,7 @@ struct SamplingPolicyOptions {
   TORCH_ARG(PolicyKind, kind);
   /// Epoch size Σ n_c of the proportional policies (all but undersample, oversample and
   /// explicit); must be >= 0. Default: nullopt, meaning Σ N_c.
-  TORCH_ARG(c10::optional<int64_t>, budget) = c10::nullopt;
+  TORCH_ARG(rebalance::optional<int64_t>, budget) = rebalance::nullopt;
   /// Exponent q of `power`. Default: 0.5.
   TORCH_ARG(double, q) = 0.5;
   /// Epoch T at which `progressive` reaches class-balanced sampling; > 0. Default: 90.

@@ -14,9 +14,9 @@ const std::vector<std::string>& class_weight_methods() {
   return methods;
 }
 
-at::Tensor class_weights(const at::Tensor& counts, c10::string_view method, double power,
-                         double beta, const c10::optional<at::Tensor>& cost_matrix,
-                         const c10::optional<at::Tensor>& clusters_per_class, bool normalize) {
+at::Tensor class_weights(const at::Tensor& counts, rebalance::string_view method, double power,
+                         double beta, const rebalance::optional<at::Tensor>& cost_matrix,
+                         const rebalance::optional<at::Tensor>& clusters_per_class, bool normalize) {
   static auto op = c10::Dispatcher::singleton()
                        .findSchemaOrThrow("rebalance::class_weights", "")
                        .typed<decltype(class_weights)>();
@@ -54,9 +54,9 @@ double median_of_positive(const at::Tensor& n) {
 
 } // namespace
 
-at::Tensor class_weights_impl(const at::Tensor& counts, c10::string_view method, double power,
-                              double beta, const c10::optional<at::Tensor>& cost_matrix,
-                              const c10::optional<at::Tensor>& clusters_per_class,
+at::Tensor class_weights_impl(const at::Tensor& counts, rebalance::string_view method, double power,
+                              double beta, const rebalance::optional<at::Tensor>& cost_matrix,
+                              const rebalance::optional<at::Tensor>& clusters_per_class,
                               bool normalize) {
   constexpr const char* op = "class_weights";
   const at::Tensor n = checked_per_class(op, "counts", counts, -1);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "rebalance/compat.h"
 #include <ATen/ATen.h>
 #include <c10/util/Optional.h>
 #include <c10/util/string_view.h>
@@ -27,10 +28,10 @@ namespace rebalance {
 /// Returns (C,) on counts' device, in counts' dtype when it is floating, else the default dtype.
 /// Errors (ValueError): negative or non-finite counts, unknown method, bad power/beta, a missing
 /// or malformed cost_matrix / clusters_per_class, all raw weights 0.
-at::Tensor class_weights(const at::Tensor& counts, c10::string_view method, double power = 0.5,
+at::Tensor class_weights(const at::Tensor& counts, rebalance::string_view method, double power = 0.5,
                          double beta = 0.999,
-                         const c10::optional<at::Tensor>& cost_matrix = c10::nullopt,
-                         const c10::optional<at::Tensor>& clusters_per_class = c10::nullopt,
+                         const rebalance::optional<at::Tensor>& cost_matrix = rebalance::nullopt,
+                         const rebalance::optional<at::Tensor>& clusters_per_class = rebalance::nullopt,
                          bool normalize = true);
 
 /// The methods class_weights accepts: "inverse", "inverse_power", "effective_number",
@@ -40,9 +41,9 @@ const std::vector<std::string>& class_weight_methods();
 namespace detail {
 
 /// Implementation of rebalance::class_weights (composite ATen code, any device).
-at::Tensor class_weights_impl(const at::Tensor& counts, c10::string_view method, double power,
-                              double beta, const c10::optional<at::Tensor>& cost_matrix,
-                              const c10::optional<at::Tensor>& clusters_per_class,
+at::Tensor class_weights_impl(const at::Tensor& counts, rebalance::string_view method, double power,
+                              double beta, const rebalance::optional<at::Tensor>& cost_matrix,
+                              const rebalance::optional<at::Tensor>& clusters_per_class,
                               bool normalize);
 
 /// Checks a (C,) tensor of per-class non-negative, finite numbers for `op`; returns it as a

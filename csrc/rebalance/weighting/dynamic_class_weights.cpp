@@ -94,7 +94,7 @@ at::Tensor DynamicClassWeights::update(const at::Tensor& scores) {
   return weights();
 }
 
-at::Tensor report_scores(const ClassReport& report, c10::string_view score) {
+at::Tensor report_scores(const ClassReport& report, rebalance::string_view score) {
   if (score == "recall") return report.recall;
   if (score == "f1") return report.f1;
   if (score == "precision") return report.precision;
@@ -104,7 +104,7 @@ at::Tensor report_scores(const ClassReport& report, c10::string_view score) {
   return at::Tensor();
 }
 
-at::Tensor DynamicClassWeights::update(const ClassReport& report, c10::string_view score) {
+at::Tensor DynamicClassWeights::update(const ClassReport& report, rebalance::string_view score) {
   return update(report_scores(report, score));
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "rebalance/compat.h"
 #include "rebalance/metrics/class_report.h"
 
 #include <ATen/ATen.h>
@@ -63,7 +64,7 @@ class DynamicClassWeights : public torch::CustomClassHolder {
 
   /// update() with a column of a ClassReport: "recall" (class-wise accuracy), "f1",
   /// "precision" or "accuracy" (one-vs-rest accuracy).
-  at::Tensor update(const ClassReport& report, c10::string_view score = "recall");
+  at::Tensor update(const ClassReport& report, rebalance::string_view score = "recall");
 
   /// Adds a batch's unreduced per-element losses (e.g. softmax_focal_loss(..., "none")) to the
   /// running per-class loss of their targets; elements whose target is ignore_index are skipped.
@@ -114,6 +115,6 @@ class DynamicClassWeights : public torch::CustomClassHolder {
 };
 
 /// Column `score` ("recall", "f1", "precision", "accuracy") of a report, float64 (C,).
-at::Tensor report_scores(const ClassReport& report, c10::string_view score);
+at::Tensor report_scores(const ClassReport& report, rebalance::string_view score);
 
 } // namespace rebalance

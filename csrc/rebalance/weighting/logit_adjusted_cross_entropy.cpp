@@ -12,8 +12,8 @@ namespace rebalance {
 
 at::Tensor logit_adjusted_cross_entropy(const at::Tensor& logits, const at::Tensor& target,
                                         const at::Tensor& log_prior, double tau,
-                                        const c10::optional<at::Tensor>& class_weight,
-                                        c10::string_view reduction, int64_t ignore_index) {
+                                        const rebalance::optional<at::Tensor>& class_weight,
+                                        rebalance::string_view reduction, int64_t ignore_index) {
   static auto op = c10::Dispatcher::singleton()
                        .findSchemaOrThrow("rebalance::logit_adjusted_cross_entropy", "")
                        .typed<decltype(logit_adjusted_cross_entropy)>();
@@ -34,8 +34,8 @@ namespace detail {
 
 at::Tensor logit_adjusted_cross_entropy_impl(const at::Tensor& logits, const at::Tensor& target,
                                              const at::Tensor& log_prior, double tau,
-                                             const c10::optional<at::Tensor>& class_weight,
-                                             c10::string_view reduction, int64_t ignore_index) {
+                                             const rebalance::optional<at::Tensor>& class_weight,
+                                             rebalance::string_view reduction, int64_t ignore_index) {
   constexpr const char* op = "logit_adjusted_cross_entropy";
   TORCH_CHECK_TYPE(at::isFloatingType(logits.scalar_type()), op,
                    ": logits must be a floating-point tensor, got ", logits.scalar_type());

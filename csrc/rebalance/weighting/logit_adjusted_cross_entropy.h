@@ -1,5 +1,6 @@
 #pragma once
 
+#include "rebalance/compat.h"
 #include <ATen/ATen.h>
 #include <c10/util/Optional.h>
 #include <c10/util/string_view.h>
@@ -15,8 +16,8 @@ namespace rebalance {
 /// At inference use the unadjusted logits.
 at::Tensor logit_adjusted_cross_entropy(const at::Tensor& logits, const at::Tensor& target,
                                         const at::Tensor& log_prior, double tau = 1.0,
-                                        const c10::optional<at::Tensor>& class_weight = c10::nullopt,
-                                        c10::string_view reduction = "mean",
+                                        const rebalance::optional<at::Tensor>& class_weight = rebalance::nullopt,
+                                        rebalance::string_view reduction = "mean",
                                         int64_t ignore_index = -100);
 
 /// log(N_c / sum N) of (C,) non-negative counts, float64 → counts' floating dtype (default dtype
@@ -29,8 +30,8 @@ namespace detail {
 /// ops it calls).
 at::Tensor logit_adjusted_cross_entropy_impl(const at::Tensor& logits, const at::Tensor& target,
                                              const at::Tensor& log_prior, double tau,
-                                             const c10::optional<at::Tensor>& class_weight,
-                                             c10::string_view reduction, int64_t ignore_index);
+                                             const rebalance::optional<at::Tensor>& class_weight,
+                                             rebalance::string_view reduction, int64_t ignore_index);
 
 } // namespace detail
 } // namespace rebalance

@@ -14,7 +14,7 @@ TEST(TorchScriptRoundTrip, PythonScriptedLossesRunInCpp) {
   const std::string path = std::string(REBALANCE_BINARY_DIR) + "/scripted_losses_test.pt";
   const std::string command = std::string("REBALANCE_BUILD_DIR=") + REBALANCE_BINARY_DIR +
                               " PYTHONPATH=" + REBALANCE_SOURCE_DIR + "/plugin/python " +
-                              "/usr/bin/python3 " + REBALANCE_SOURCE_DIR +
+                              REBALANCE_PYTHON_EXECUTABLE " " + REBALANCE_SOURCE_DIR +
                               "/tests/cpp/jit/make_scripted_losses.py " + path;
   ASSERT_EQ(std::system(command.c_str()), 0) << command;
 

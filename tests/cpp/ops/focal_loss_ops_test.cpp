@@ -42,7 +42,7 @@ TEST(SigmoidFocalLossOp, MatchesCompositeReferenceInValueAndGradient) {
     for (double alpha : {0.25, -1.0}) {
       auto ours = value_and_grad(
           [&](const torch::Tensor& z) {
-            return rebalance::sigmoid_focal_loss(z, t, alpha, gamma, c10::nullopt, "none");
+            return rebalance::sigmoid_focal_loss(z, t, alpha, gamma, rebalance::nullopt, "none");
           },
           x);
       auto ref = value_and_grad(
@@ -102,7 +102,7 @@ TEST(FocalLossOps, BadInputGivesErrorsThatNameTheOp) {
               std::string::npos);
   }
   EXPECT_THROW(rebalance::sigmoid_focal_loss(x, torch::zeros({3, 3})), c10::ValueError);
-  EXPECT_THROW(rebalance::sigmoid_focal_loss(x, torch::zeros({3, 2}), 0.25, 2.0, c10::nullopt,
+  EXPECT_THROW(rebalance::sigmoid_focal_loss(x, torch::zeros({3, 2}), 0.25, 2.0, rebalance::nullopt,
                                              "average"),
                c10::ValueError);
   EXPECT_THROW(rebalance::softmax_focal_loss(x, torch::zeros({3}, torch::kInt)), c10::TypeError);

@@ -16,7 +16,7 @@ using rebalance::sampling::SamplingPolicyOptions;
 struct IndexDataset : torch::data::datasets::Dataset<IndexDataset, int64_t> {
   explicit IndexDataset(size_t n) : n_(n) {}
   int64_t get(size_t index) override { return static_cast<int64_t>(index); }
-  c10::optional<size_t> size() const override { return n_; }
+  rebalance::optional<size_t> size() const override { return n_; }
   size_t n_;
 };
 

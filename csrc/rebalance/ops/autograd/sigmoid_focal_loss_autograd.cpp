@@ -17,8 +17,8 @@ class SigmoidFocalLossFunction : public torch::autograd::Function<SigmoidFocalLo
  public:
   static variable_list forward(AutogradContext* ctx, const at::Tensor& logits,
                                const at::Tensor& targets, double alpha, double gamma,
-                               const c10::optional<at::Tensor>& class_weight,
-                               c10::string_view reduction, bool compute_grad) {
+                               const rebalance::optional<at::Tensor>& class_weight,
+                               rebalance::string_view reduction, bool compute_grad) {
     at::AutoDispatchBelowADInplaceOrView guard;
     auto [loss, grad, normalizer] = detail::sigmoid_focal_loss_forward(
         logits, targets, alpha, gamma, class_weight, reduction, compute_grad);
@@ -42,8 +42,8 @@ class SigmoidFocalLossFunction : public torch::autograd::Function<SigmoidFocalLo
 
 at::Tensor sigmoid_focal_loss_autograd(const at::Tensor& logits, const at::Tensor& targets,
                                        double alpha, double gamma,
-                                       const c10::optional<at::Tensor>& class_weight,
-                                       c10::string_view reduction) {
+                                       const rebalance::optional<at::Tensor>& class_weight,
+                                       rebalance::string_view reduction) {
   TORCH_CHECK_VALUE(!(targets.requires_grad() && at::GradMode::is_enabled()),
                     "sigmoid_focal_loss: no gradient flows to targets; pass targets.detach()");
   const bool compute_grad = logits.requires_grad() && at::GradMode::is_enabled();

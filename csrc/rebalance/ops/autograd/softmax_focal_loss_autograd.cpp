@@ -17,8 +17,8 @@ class SoftmaxFocalLossFunction : public torch::autograd::Function<SoftmaxFocalLo
  public:
   static variable_list forward(AutogradContext* ctx, const at::Tensor& logits,
                                const at::Tensor& target, double gamma,
-                               const c10::optional<at::Tensor>& class_weight,
-                               c10::string_view reduction, int64_t ignore_index,
+                               const rebalance::optional<at::Tensor>& class_weight,
+                               rebalance::string_view reduction, int64_t ignore_index,
                                double label_smoothing, bool compute_grad) {
     at::AutoDispatchBelowADInplaceOrView guard;
     auto [loss, grad, normalizer] =
@@ -58,8 +58,8 @@ class SoftmaxFocalLossFunction : public torch::autograd::Function<SoftmaxFocalLo
 
 at::Tensor softmax_focal_loss_autograd(const at::Tensor& logits, const at::Tensor& target,
                                        double gamma,
-                                       const c10::optional<at::Tensor>& class_weight,
-                                       c10::string_view reduction, int64_t ignore_index,
+                                       const rebalance::optional<at::Tensor>& class_weight,
+                                       rebalance::string_view reduction, int64_t ignore_index,
                                        double label_smoothing) {
   const bool compute_grad = logits.requires_grad() && at::GradMode::is_enabled();
   return SoftmaxFocalLossFunction::apply(logits, target, gamma, class_weight, reduction,

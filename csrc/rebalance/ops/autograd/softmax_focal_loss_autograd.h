@@ -1,5 +1,6 @@
 #pragma once
 
+#include "rebalance/compat.h"
 #include <ATen/ATen.h>
 #include <c10/util/Optional.h>
 #include <c10/util/string_view.h>
@@ -12,8 +13,8 @@ namespace autograd {
 /// class_weight.
 at::Tensor softmax_focal_loss_autograd(const at::Tensor& logits, const at::Tensor& target,
                                        double gamma,
-                                       const c10::optional<at::Tensor>& class_weight,
-                                       c10::string_view reduction, int64_t ignore_index,
+                                       const rebalance::optional<at::Tensor>& class_weight,
+                                       rebalance::string_view reduction, int64_t ignore_index,
                                        double label_smoothing);
 
 } // namespace autograd

@@ -155,7 +155,7 @@ void sigmoid_focal_loss_loop(const at::Tensor& logits, const at::Tensor& targets
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> sigmoid_focal_loss_forward_kernel(
     const at::Tensor& logits_in, const at::Tensor& targets_in, double alpha, double gamma,
-    const c10::optional<at::Tensor>& class_weight, c10::string_view reduction_name,
+    const rebalance::optional<at::Tensor>& class_weight, rebalance::string_view reduction_name,
     bool compute_grad) {
   detail::check_sigmoid_focal_loss_args(logits_in, targets_in, alpha, gamma, class_weight);
   const Reduction reduction = parse_reduction("sigmoid_focal_loss", reduction_name);
@@ -191,11 +191,11 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> sigmoid_focal_loss_forward_kernel
 using ForwardResult = std::tuple<at::Tensor, at::Tensor, at::Tensor>;
 REBALANCE_CPU_DISPATCH_DECLARE(ForwardResult, sigmoid_focal_loss_forward_kernel,
                                const at::Tensor&, const at::Tensor&, double, double,
-                               const c10::optional<at::Tensor>&, c10::string_view, bool)
+                               const rebalance::optional<at::Tensor>&, rebalance::string_view, bool)
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> sigmoid_focal_loss_forward_cpu(
     const at::Tensor& logits, const at::Tensor& targets, double alpha, double gamma,
-    const c10::optional<at::Tensor>& class_weight, c10::string_view reduction, bool compute_grad) {
+    const rebalance::optional<at::Tensor>& class_weight, rebalance::string_view reduction, bool compute_grad) {
   REBALANCE_CPU_DISPATCH_CALL(sigmoid_focal_loss_forward_kernel, logits, targets, alpha, gamma,
                               class_weight, reduction, compute_grad)
 }

@@ -309,7 +309,7 @@ void check_targets_in_range(const at::Tensor& target, int64_t C, int64_t ignore_
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> softmax_focal_loss_forward_kernel(
     const at::Tensor& logits_in, const at::Tensor& target_in, double gamma,
-    const c10::optional<at::Tensor>& class_weight, c10::string_view reduction_name,
+    const rebalance::optional<at::Tensor>& class_weight, rebalance::string_view reduction_name,
     int64_t ignore_index, double label_smoothing, bool compute_grad) {
   detail::check_softmax_focal_loss_args(logits_in, target_in, gamma, class_weight,
                                         label_smoothing);
@@ -348,12 +348,12 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> softmax_focal_loss_forward_kernel
 using ForwardResult = std::tuple<at::Tensor, at::Tensor, at::Tensor>;
 REBALANCE_CPU_DISPATCH_DECLARE(ForwardResult, softmax_focal_loss_forward_kernel,
                                const at::Tensor&, const at::Tensor&, double,
-                               const c10::optional<at::Tensor>&, c10::string_view, int64_t,
+                               const rebalance::optional<at::Tensor>&, rebalance::string_view, int64_t,
                                double, bool)
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> softmax_focal_loss_forward_cpu(
     const at::Tensor& logits, const at::Tensor& target, double gamma,
-    const c10::optional<at::Tensor>& class_weight, c10::string_view reduction,
+    const rebalance::optional<at::Tensor>& class_weight, rebalance::string_view reduction,
     int64_t ignore_index, double label_smoothing, bool compute_grad) {
   REBALANCE_CPU_DISPATCH_CALL(softmax_focal_loss_forward_kernel, logits, target, gamma,
                               class_weight, reduction, ignore_index, label_smoothing,

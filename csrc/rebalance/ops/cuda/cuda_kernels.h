@@ -4,6 +4,7 @@
 // plugin/cuda/ for their registration under the CUDA dispatch key). Each takes tensors on one
 // CUDA device, runs on the current stream of that device and returns what the CPU kernel of
 // the same op returns, with the same checks and error messages.
+#include "rebalance/compat.h"
 #include <ATen/ATen.h>
 #include <c10/util/Optional.h>
 #include <c10/util/string_view.h>
@@ -18,14 +19,14 @@ namespace cuda {
 /// Returns (loss, grad, normalizer) with normalizer a CPU float64 scalar.
 std::tuple<at::Tensor, at::Tensor, at::Tensor> sigmoid_focal_loss_forward_cuda(
     const at::Tensor& logits, const at::Tensor& targets, double alpha, double gamma,
-    const c10::optional<at::Tensor>& class_weight, c10::string_view reduction, bool compute_grad);
+    const rebalance::optional<at::Tensor>& class_weight, rebalance::string_view reduction, bool compute_grad);
 
 /// CUDA kernel of rebalance::_softmax_focal_loss_forward: rows (N * d1 * ..., C), one row
 /// per group of lanes; the gradient rows are laid out as on the CPU. Returns
 /// (loss, grad, normalizer) with normalizer a CPU float64 scalar.
 std::tuple<at::Tensor, at::Tensor, at::Tensor> softmax_focal_loss_forward_cuda(
     const at::Tensor& logits, const at::Tensor& target, double gamma,
-    const c10::optional<at::Tensor>& class_weight, c10::string_view reduction,
+    const rebalance::optional<at::Tensor>& class_weight, rebalance::string_view reduction,
     int64_t ignore_index, double label_smoothing, bool compute_grad);
 
 /// CUDA kernel of rebalance::confusion_matrix: argmax of each logit row (or int64

@@ -15,7 +15,7 @@ namespace cuda {
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> sigmoid_focal_loss_forward_cuda(
     const at::Tensor& logits_in, const at::Tensor& targets_in, double alpha, double gamma,
-    const c10::optional<at::Tensor>& class_weight, c10::string_view reduction_name,
+    const rebalance::optional<at::Tensor>& class_weight, rebalance::string_view reduction_name,
     bool compute_grad) {
   detail::check_sigmoid_focal_loss_args(logits_in, targets_in, alpha, gamma, class_weight);
   const Reduction reduction = parse_reduction("sigmoid_focal_loss", reduction_name);

@@ -43,7 +43,7 @@ void launch_rows(const at::Tensor& logits, const at::Tensor& target, const at::T
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> softmax_focal_loss_forward_cuda(
     const at::Tensor& logits_in, const at::Tensor& target_in, double gamma,
-    const c10::optional<at::Tensor>& class_weight, c10::string_view reduction_name,
+    const rebalance::optional<at::Tensor>& class_weight, rebalance::string_view reduction_name,
     int64_t ignore_index, double label_smoothing, bool compute_grad) {
   detail::check_softmax_focal_loss_args(logits_in, target_in, gamma, class_weight,
                                         label_smoothing);
