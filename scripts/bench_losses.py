@@ -22,8 +22,10 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from torchvision_compat import import_torchvision
+
 try:
-    import torchvision
+    torchvision = import_torchvision()
 except ImportError:  # e.g. a GPU machine without it: the same formula as an ATen composite
     torchvision = None
 

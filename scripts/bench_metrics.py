@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark rebalance::confusion_matrix against sklearn and torch.bincount, one thread.
 
-    REBALANCE_BUILD_DIR=<build> PYTHONPATH=plugin/python /usr/bin/python3 scripts/bench_metrics.py
+    REBALANCE_BUILD_DIR=<build> PYTHONPATH=plugin/python .venv/bin/python scripts/bench_metrics.py
 
 Prints the best of `--repeat` timings of each method and the ratios, measured in the same run.
 """

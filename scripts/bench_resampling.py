@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Benchmark of rebalance's resampling operators against imbalanced-learn 0.10, same run.
 
 float32 features from sklearn's make_classification, one thread for both (torch.set_num_threads
@@ -7,9 +7,9 @@ on each side) and the speed-up ratio (imbalanced-learn time / rebalance time), a
 both agree (Tomek links: identical kept indices; SMOTE: identical per-class counts;
 ClusterCentroids: identical counts and the k-means inertia ratio).
 
-    /usr/bin/python3 scripts/bench_resampling.py                 # defaults, a few minutes
-    /usr/bin/python3 scripts/bench_resampling.py --issue-sizes   # Tomek 50k×64 (imblearn ~20 s)
-    /usr/bin/python3 scripts/bench_resampling.py --tomek-large   # ours only, 500k×64, peak RSS
+    .venv/bin/python scripts/bench_resampling.py                 # defaults, a few minutes
+    .venv/bin/python scripts/bench_resampling.py --issue-sizes   # Tomek 50k×64 (imblearn ~20 s)
+    .venv/bin/python scripts/bench_resampling.py --tomek-large   # ours only, 500k×64, peak RSS
 """
 
 import argparse

@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Per-step overhead of rebalance in a training loop, against plain PyTorch in the same run.
 
 plain:     torch.randperm order + F.cross_entropy
@@ -9,7 +9,7 @@ one thread; also a tiny linear model, where the plugin's share is largest. Runs 
 the median of --repeats is reported; the goal is an overhead under 5% per step on the CNN.
 First, each piece alone (best of 5 loops): what it adds per step, free of the model's noise.
 
-    /usr/bin/python3 scripts/bench_step_overhead.py [--steps 200] [--repeats 5]
+    .venv/bin/python scripts/bench_step_overhead.py [--steps 200] [--repeats 5]
 """
 
 import argparse

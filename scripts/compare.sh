@@ -8,8 +8,7 @@
 #   plots of scripts/plot_results.py go to results/compare/. Builds first (scripts/setup.sh).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BUILD_DIR="${REBALANCE_BUILD_DIR:-$ROOT/build}"
-export REBALANCE_BUILD_DIR="$BUILD_DIR"
+source "$ROOT/scripts/lib/env.sh"
 bash "$ROOT/scripts/setup.sh" >/dev/null
 SEEDS="${1:-0 1 2}"
 shift || true
@@ -36,12 +35,12 @@ for seed in $SEEDS; do
     run "$strategy" "$seed" "$BUILD_DIR/fmnist_lt" --strategy "$strategy"
   done
   for peer in $PEERS; do
-    run "peer_$peer" "$seed" /usr/bin/python3 "$ROOT/scripts/peers_fmnist_lt.py" --strategy "$peer"
+    run "peer_$peer" "$seed" "$VENV/bin/python" "$ROOT/scripts/peers_fmnist_lt.py" --strategy "$peer"
   done
   for strategy in $PY; do
-    run "py_$strategy" "$seed" /usr/bin/python3 "$ROOT/scripts/train_fmnist_lt.py" \
+    run "py_$strategy" "$seed" "$VENV/bin/python" "$ROOT/scripts/train_fmnist_lt.py" \
       --strategy "$strategy"
   done
 done
-/usr/bin/python3 "$ROOT/scripts/summarize_runs.py" "${files[@]}"
-/usr/bin/python3 "$ROOT/scripts/plot_results.py" "${files[@]}" --out "$OUT/plots"
+"$VENV/bin/python" "$ROOT/scripts/summarize_runs.py" "${files[@]}"
+"$VENV/bin/python" "$ROOT/scripts/plot_results.py" "${files[@]}" --out "$OUT/plots"

@@ -7,8 +7,7 @@
 # (scripts/setup.sh). A few minutes on 2 cores.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BUILD_DIR="${REBALANCE_BUILD_DIR:-$ROOT/build}"
-export REBALANCE_BUILD_DIR="$BUILD_DIR"
+source "$ROOT/scripts/lib/env.sh"
 bash "$ROOT/scripts/setup.sh"
 
 OUT="${REBALANCE_DEMO_OUT:-$ROOT/results/demo}"
@@ -19,4 +18,4 @@ for strategy in ce recommended; do
   "$BUILD_DIR/fmnist_lt" --strategy "$strategy" --epochs "$EPOCHS" --imbalance-ratio 100 \
     --profile exp --seed 0 --json "$OUT/$strategy.json" | tee "$OUT/$strategy.log"
 done
-/usr/bin/python3 "$ROOT/scripts/compare_runs.py" "$OUT/ce.json" "$OUT/recommended.json"
+"$PY" "$ROOT/scripts/compare_runs.py" "$OUT/ce.json" "$OUT/recommended.json"

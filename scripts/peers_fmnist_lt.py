@@ -21,10 +21,12 @@ import time
 
 import torch
 import torch.nn.functional as F
-import torchvision
 from sklearn.metrics import balanced_accuracy_score, f1_score, recall_score
 
+from torchvision_compat import import_torchvision
 from fmnist_lt_common import DATA_DIR, Net, load_split, long_tail_counts, long_tail_split, predict
+
+torchvision = import_torchvision()
 
 STRATEGIES = ["ce", "weighted_ce", "wrs", "tv_focal", "cb_focal", "drw", "us_ft"]
 

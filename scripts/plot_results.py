@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """PNG plots of Fashion-MNIST-LT runs (the JSON files of fmnist_lt, train_fmnist_lt.py and
 peers_fmnist_lt.py, e.g. results/compare/*.json from scripts/compare.sh):
 
@@ -6,7 +6,7 @@ peers_fmnist_lt.py, e.g. results/compare/*.json from scripts/compare.sh):
   val_macro_f1.png      validation macro-F1 after each epoch against optimizer steps (seed 0)
   draw_counts.png       per-class draws of each epoch's sampling plan, one panel per strategy
 
-    /usr/bin/python3 scripts/plot_results.py results/compare/*.json --out docs/images
+    .venv/bin/python scripts/plot_results.py results/compare/*.json --out docs/images
 """
 
 import argparse

@@ -17,5 +17,6 @@ make_venv "$VENV" "$ROOT/scripts/requirements.txt"
 
 TORCH_PREFIX="$("$VENV/bin/python" -c 'import torch; print(torch.utils.cmake_prefix_path)')"
 cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$TORCH_PREFIX" \
-  -DPython3_EXECUTABLE="$VENV/bin/python" -DREBALANCE_CUDA=OFF ${REBALANCE_CMAKE_ARGS:-}
+  -DPython3_EXECUTABLE="$VENV/bin/python" -DREBALANCE_CUDA=OFF -DREBALANCE_WARNINGS_AS_ERRORS=ON \
+  ${REBALANCE_CMAKE_ARGS:-}
 cmake --build "$BUILD_DIR" -j "$(nproc)"

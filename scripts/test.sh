@@ -1,17 +1,48 @@
 #!/usr/bin/env bash
-# Sets up and builds (scripts/setup.sh), then runs every test: ctest (GoogleTest and the
-# downstream find_package check) and pytest (torch.ops, TorchScript, peers). Exits non-zero
-# if anything fails.
+# Installs what is missing and builds (scripts/setup.sh), then runs every test:
+#   1. ctest in build/ (GoogleTest, the TorchScript round trip, find_package downstream),
+#      against PyTorch 2.13 from pip;
+#   2. pytest tests/python in the same venv (torch.ops, TorchScript, the peers);
+#   3. scripts/wheel_check.sh: pip wheel ., installed into a fresh venv, smoke test from /;
+#   4. scripts/debian_libtorch_check.sh: the C++ library and ctest against Debian's LibTorch;
+#   5. scripts/cuda_build_check.sh, where present: the CUDA build links and registers its
+#      kernels (no GPU needed).
+# REBALANCE_TEST_STEPS selects steps by name (default: "ctest pytest wheel debian cuda").
+# Exits non-zero if anything fails.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BUILD_DIR="${REBALANCE_BUILD_DIR:-$ROOT/build}"
-export REBALANCE_BUILD_DIR="$BUILD_DIR"
+source "$ROOT/scripts/lib/env.sh"
+STEPS="${REBALANCE_TEST_STEPS:-ctest pytest wheel debian cuda}"
+START=$SECONDS
+failed=()
+summary=()
 
-bash "$ROOT/scripts/setup.sh" || exit 1
+run_step() {  # name command...
+  local name="$1" begin=$SECONDS
+  shift
+  [[ " $STEPS " == *" $name "* ]] || return 0
+  echo "== test.sh: $name"
+  if "$@"; then
+    summary+=("$name: ok ($((SECONDS - begin)) s)")
+  else
+    summary+=("$name: FAILED ($((SECONDS - begin)) s)")
+    failed+=("$name")
+  fi
+}
 
-status=0
-(cd "$BUILD_DIR" && ctest --output-on-failure --timeout 900) || status=1
-PYTHONPATH="$ROOT/plugin/python${PYTHONPATH:+:$PYTHONPATH}" \
-  /usr/bin/python3 -m pytest -q -p no:cacheprovider "$ROOT/tests/python" || status=1
-if ((status)); then echo "test.sh: FAILED"; else echo "test.sh: all tests passed"; fi
-exit $status
+STEPS="setup $STEPS"
+run_step setup bash "$ROOT/scripts/setup.sh"
+if [[ " ${failed[*]} " == *" setup "* ]]; then echo "test.sh: FAILED (setup)"; exit 1; fi
+
+run_step ctest bash -c "cd '$BUILD_DIR' && ctest --output-on-failure --timeout 900"
+run_step pytest "$PY" -m pytest -q -p no:cacheprovider "$ROOT/tests/python"
+run_step wheel bash "$ROOT/scripts/wheel_check.sh"
+run_step debian bash "$ROOT/scripts/debian_libtorch_check.sh"
+if [[ -f "$ROOT/scripts/cuda_build_check.sh" ]]; then
+  run_step cuda bash "$ROOT/scripts/cuda_build_check.sh"
+fi
+
+echo "== test.sh summary ($((SECONDS - START)) s)"
+printf '   %s\n' "${summary[@]}"
+if ((${#failed[@]})); then echo "test.sh: FAILED (${failed[*]})"; exit 1; fi
+echo "test.sh: all tests passed"

@@ -1,11 +1,11 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """The Fashion-MNIST-LT recipe of examples/fmnist_lt.cpp, from Python through ``import rebalance``:
 the same split, CNN, optimizer, step budget and strategies, with rebalance.AdaptiveSampler,
 PhaseScheduler, ClassMetrics, class_weights / DynamicClassWeights and SoftmaxFocalLoss. The
 model and the loss train as TorchScript (torch.jit.script) and are saved with --save-dir, so
 the C++ example can evaluate them:
 
-    /usr/bin/python3 scripts/train_fmnist_lt.py --strategy recommended --save-dir out/
+    .venv/bin/python scripts/train_fmnist_lt.py --strategy recommended --save-dir out/
     build/fmnist_lt --eval-torchscript out/model.pt --torchscript-loss out/loss.pt
 
 Prints the per-class test table and a RESULT line like fmnist_lt; --json writes the same JSON.

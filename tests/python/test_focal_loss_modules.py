@@ -7,9 +7,11 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-import torchvision
+from torchvision_compat import import_torchvision
 
 import rebalance
+
+torchvision = import_torchvision()
 
 
 def test_library_path_points_at_the_loaded_library():

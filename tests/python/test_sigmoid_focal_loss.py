@@ -6,9 +6,11 @@ import sys
 
 import pytest
 import torch
-import torchvision
+from torchvision_compat import import_torchvision
 
 from grad_utils import value_and_grad
+
+torchvision = import_torchvision()
 
 op = torch.ops.rebalance.sigmoid_focal_loss
 
@@ -132,7 +134,9 @@ def test_no_grad_and_inference_mode():
 def test_portable_kernels_match_torchvision():
     """The non-AVX2 build of the kernels, forced through the environment, in a subprocess."""
     code = (
-        "import torch, torchvision, rebalance\n"
+        "import torch, rebalance\n"
+        "from torchvision_compat import import_torchvision\n"
+        "torchvision = import_torchvision()\n"
         "x = torch.randn(300, 7, dtype=torch.float64, requires_grad=True)\n"
         "t = (torch.rand(300, 7) > 0.5).double()\n"
         "a = torch.ops.rebalance.sigmoid_focal_loss(x, t, 0.25, 1.5, None, 'sum')\n"

@@ -3,17 +3,18 @@
 Importing this package loads ``librebalance.so`` so that ``torch.ops.rebalance.*`` and
 ``torch.classes.rebalance.*`` exist, also inside ``torch.jit.script``. The library is looked
 up, in order: ``$REBALANCE_LIBRARY`` (a file path), ``$REBALANCE_BUILD_DIR/librebalance.so``,
-next to an installed package (``<prefix>/lib/librebalance.so``), and the source tree's
-``build/`` folder.
+inside this package (``pip install .``), next to a CMake-installed package
+(``<prefix>/lib/librebalance.so``), and the source tree's ``build/`` folder. A library built
+against another torch release is refused with an ImportError that says so.
 """
 
 
 import torch
 
-from ._loader import find_library
+from ._loader import find_library, load_library
 
 _LIBRARY_PATH = find_library()
-torch.ops.load_library(str(_LIBRARY_PATH))
+load_library(_LIBRARY_PATH)
 
 from .losses import SigmoidFocalLoss, SoftmaxFocalLoss  # noqa: E402
 

@@ -1,9 +1,12 @@
-"""Finds librebalance.so (see the package docstring for the search order)."""
+"""Finds and loads librebalance.so (see the package docstring for the search order)."""
 
 import os
 from pathlib import Path
 
+import torch
+
 _NAME = "librebalance.so"
+_TORCH_VERSION_FILE = "librebalance.torch-version"
 
 
 def _candidates():
@@ -14,7 +17,9 @@ def _candidates():
     build_dir = os.environ.get("REBALANCE_BUILD_DIR")
     if build_dir:
         yield Path(build_dir) / _NAME, True
-    # Installed: <prefix>/lib/python/rebalance/__init__.py -> <prefix>/lib/librebalance.so
+    # pip install . / a wheel: the library lies inside the package.
+    yield here / _NAME, False
+    # CMake install: <prefix>/lib/python/rebalance/__init__.py -> <prefix>/lib/librebalance.so
     yield here.parents[1] / _NAME, False
     # Source tree: <repo>/plugin/python/rebalance -> <repo>/build/librebalance.so
     yield here.parents[2] / "build" / _NAME, False
@@ -29,5 +34,22 @@ def find_library() -> Path:
             raise OSError(f"rebalance: {path} does not exist (set by the environment)")
         tried.append(str(path))
     raise OSError(
-        "rebalance: librebalance.so not found; build it (scripts/setup.sh) or set "
-        "REBALANCE_LIBRARY to its path. Tried: " + ", ".join(tried))
+        "rebalance: librebalance.so not found; build it (scripts/setup.sh), 'pip install .', "
+        "or set REBALANCE_LIBRARY to its path. Tried: " + ", ".join(tried))
+
+
+def _release(version: str) -> str:
+    return version.split("+")[0]
+
+
+def load_library(path: Path) -> None:
+    """Loads the library into torch, after checking it was built for this torch release."""
+    stamp = path.with_name(_TORCH_VERSION_FILE)
+    built_for = stamp.read_text().strip() if stamp.is_file() else None
+    if built_for and _release(built_for) != _release(torch.__version__):
+        raise ImportError(
+            f"rebalance: {path} was built against torch {built_for}, but torch "
+            f"{torch.__version__} is installed; LibTorch has no stable C++ ABI across "
+            "releases, so rebuild rebalance against this torch (pip install --force-reinstall "
+            "--no-deps . from the source tree, or scripts/setup.sh)")
+    torch.ops.load_library(str(path))

@@ -3,13 +3,18 @@ scripted and saved in Python, with inputs and reference outputs from torchvision
 torch.nn.functional stored as buffers. Usage: make_scripted_losses.py OUT.pt"""
 
 import sys
+from pathlib import Path
 from typing import Tuple
 
 import torch
 import torch.nn.functional as F
-import torchvision
 
 import rebalance
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "scripts"))
+from torchvision_compat import import_torchvision  # noqa: E402
+
+torchvision = import_torchvision()
 
 
 class Bundle(torch.nn.Module):
