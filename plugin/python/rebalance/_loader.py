@@ -1,6 +1,7 @@
 """Finds and loads librebalance.so (see the package docstring for the search order)."""
 
 import os
+import re
 from pathlib import Path
 
 import torch
@@ -39,7 +40,9 @@ def find_library() -> Path:
 
 
 def _release(version: str) -> str:
-    return version.split("+")[0]
+    """'2.13.0+cpu' -> '2.13.0', '1.13.0a0' (Debian's) -> '1.13.0'."""
+    match = re.match(r"\d+(\.\d+)*", version)
+    return match.group(0) if match else version
 
 
 def load_library(path: Path) -> None:
