@@ -92,6 +92,15 @@ TORCH_LIBRARY_FRAGMENT(rebalance, m) {
              options.kind(rebalance::sampling::parse_policy_kind(policy));
              self->sampler.set_policy(options);
            })
+      .def("set_shard",
+           [](const Holder& self, int64_t rank, int64_t world_size) {
+             self->sampler.set_shard(rank, world_size);
+           })
+      .def("shard",
+           [](const Holder& self) {
+             return std::make_tuple(self->sampler.options().rank(),
+                                    self->sampler.options().world_size());
+           })
       .def("policy",
            [](const Holder& self) {
              return rebalance::sampling::policy_kind_name(self->sampler.options().policy().kind());

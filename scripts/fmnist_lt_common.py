@@ -4,10 +4,12 @@ the indices are identical; tests/python/test_recipes.py checks it), the CNN and 
 
 import gzip
 import math
+import os
 from pathlib import Path
 
 import numpy as np
 import torch
+import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
 
@@ -79,3 +81,29 @@ def predict(model, x, batch=1000):
         pred = torch.cat([model(x[i:i + batch]).argmax(1) for i in range(0, len(x), batch)])
     model.train()
     return pred
+
+
+def init_distributed():
+    """(rank, world size): a gloo process group under torchrun (WORLD_SIZE > 1), else (0, 1)."""
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return 0, 1
+    dist.init_process_group("gloo")
+    return dist.get_rank(), dist.get_world_size()
+
+
+def broadcast_parameters(model):
+    """Rank 0's parameters on every rank (the seeded init already agrees; this makes it sure)."""
+    for p in model.parameters():
+        dist.broadcast(p.data, 0)
+
+
+def average_gradients(model, world):
+    """Data-parallel step: the mean of the ranks' gradients, one all_reduce per step."""
+    grads = [p.grad for p in model.parameters() if p.grad is not None]
+    flat = torch.cat([g.reshape(-1) for g in grads])
+    dist.all_reduce(flat)
+    flat /= world
+    offset = 0
+    for g in grads:
+        g.copy_(flat[offset:offset + g.numel()].view_as(g))
+        offset += g.numel()

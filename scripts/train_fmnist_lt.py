@@ -9,6 +9,12 @@ the C++ example can evaluate them:
     build/fmnist_lt --eval-torchscript out/model.pt --torchscript-loss out/loss.pt
 
 Prints the per-class test table and a RESULT line like fmnist_lt; --json writes the same JSON.
+
+Data-parallel on CPUs: ``torchrun --nproc_per_node 2 scripts/train_fmnist_lt.py ...`` (gloo).
+Every rank builds the same sampler plan and trains on its shard with batch-size / world rows a
+step (the same global batch and step budget); gradients are averaged, validation and test
+metrics all-reduced, so every rank feeds the scheduler, sampler and weights the same report and
+takes the same decisions (rank 0 checks it at the end and writes them to --json).
 """
 
 import argparse
@@ -18,10 +24,12 @@ import time
 from pathlib import Path
 
 import torch
+import torch.distributed as dist
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugin" / "python"))
 import rebalance  # noqa: E402
-from fmnist_lt_common import (DATA_DIR, NUM_CLASSES, Net, load_split,  # noqa: E402
+from fmnist_lt_common import (DATA_DIR, NUM_CLASSES, Net, average_gradients,  # noqa: E402
+                              broadcast_parameters, init_distributed, load_split,
                               long_tail_counts, long_tail_split)
 
 SINGLE_PHASE = {  # strategy: (phase fields, focal gamma); gamma 0 is exactly cross-entropy
@@ -59,13 +67,17 @@ def make_phases(name, epochs, total_steps):
     return phases, gamma
 
 
-def evaluate(model, x, y, metrics):
+def evaluate(model, x, y, metrics, rank=0, world=1):
+    """The report of x, y: each rank scores rows rank::world, the counts are all-reduced."""
     metrics.reset()
     model.eval()
+    x, y = x[rank::world], y[rank::world]
     with torch.no_grad():
         for i in range(0, len(x), 1000):
             metrics.update(model(x[i:i + 1000]), y[i:i + 1000])
     model.train()
+    if world > 1:
+        rebalance.all_reduce_metrics(metrics)
     return metrics.report()
 
 
@@ -90,6 +102,11 @@ def main():
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
+    rank, world = init_distributed()
+    if args.batch_size % world:
+        parser.error(f"--batch-size {args.batch_size} must divide by the {world} ranks")
+    local_batch = args.batch_size // world
+    log = print if rank == 0 else (lambda *a, **k: None)
 
     images, labels = load_split(args.data, "train")
     test_x, test_y = load_split(args.data, "t10k")
@@ -99,12 +116,15 @@ def main():
     val_x, val_y = images[val_idx], labels[val_idx]
     n = len(train_y)
     total_steps = args.steps or args.epochs * ((n + args.batch_size - 1) // args.batch_size)
-    print(f"train_fmnist_lt: strategy {args.strategy}, ratio {args.imbalance_ratio}, train {n} "
-          f"(counts {'/'.join(map(str, counts))}), {total_steps} steps of {args.batch_size}")
+    log(f"train_fmnist_lt: strategy {args.strategy}, ratio {args.imbalance_ratio}, train {n} "
+        f"(counts {'/'.join(map(str, counts))}), {total_steps} steps of {args.batch_size}"
+        f"{f' ({world} ranks of {local_batch})' if world > 1 else ''}")
 
     phases, gamma = make_phases(args.strategy, args.epochs, total_steps)
     scheduler = rebalance.make_scheduler(phases)
     model = torch.jit.script(Net())
+    if world > 1:
+        broadcast_parameters(model)
     opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, weight_decay=5e-4)
     ratio = max(p["sampling_ratio"] for p in phases)
     sampler = rebalance.AdaptiveSampler(train_y, NUM_CLASSES, scheduler.sampling(), ratio=ratio,
@@ -125,7 +145,7 @@ def main():
         return torch.jit.script(rebalance.SoftmaxFocalLoss(gamma=gamma, class_weight=weight))
 
     step, epoch, phase_seen, best_state, loss_fn = 0, 0, -1, None, None
-    val_curve, draws = [], []
+    val_curve, draws, decisions, first_shard = [], [], [], None
     start = time.time()
     while not scheduler.finished() and step < total_steps:
         epoch += 1
@@ -137,25 +157,28 @@ def main():
             for layer in (model.conv1, model.conv2):
                 for p in layer.parameters():
                     p.requires_grad_(not scheduler.head_only())
-            print("--", scheduler.describe())
+            log("--", scheduler.describe())
             loss_fn = loss_for(scheduler.weighting())
         elif scheduler.weighting() == "dynamic":  # the weights moved at the last epoch's end
             loss_fn = loss_for("dynamic")
         sampler.set_epoch(epoch)
         order = sampler.indices()
+        first_shard = order.tolist() if first_shard is None else first_shard
         draws.append(sampler.draw_counts().tolist())
         losses = []
-        for b in range(0, len(order), args.batch_size):
-            idx = order[b:b + args.batch_size]
+        for b in range(0, len(order), local_batch):
+            idx = order[b:b + local_batch]
             opt.zero_grad(set_to_none=True)
             loss = loss_fn(model(train_x[idx]), train_y[idx])
             loss.backward()
+            if world > 1:
+                average_gradients(model, world)
             opt.step()
             losses.append(float(loss))
             step += 1
             if scheduler.on_step() or step >= total_steps:
                 break
-        report = evaluate(model, val_x, val_y, val_metrics)
+        report = evaluate(model, val_x, val_y, val_metrics, rank, world)
         macro_f1 = float(report["macro_f1"])
         val_curve.append(macro_f1)
         sampler.update(report["f1"])
@@ -163,14 +186,28 @@ def main():
         _, is_best, _, _ = scheduler.end_epoch(report["recall"], macro_f1)
         if is_best:
             best_state = {k: v.clone() for k, v in model.state_dict().items()}
+        decisions.append({"phase": scheduler.phase_index(), "sampling": sampler.policy,
+                          "lr": opt.param_groups[0]["lr"], "draws": draws[-1],
+                          "val_macro_f1": macro_f1, "is_best": bool(is_best)})
         elapsed = time.time() - start
-        print(f"epoch {epoch:>2}  step {step:>5}/{total_steps}  loss "
+        log(f"epoch {epoch:>2}  step {step:>5}/{total_steps}  loss "
               f"{sum(losses) / max(len(losses), 1):.4f}  val macro-F1 {macro_f1:.4f}"
               f"{' (best)' if is_best else ''}  {elapsed:.0f}s elapsed, ETA "
               f"{elapsed / step * (total_steps - step):.0f}s", flush=True)
     model.load_state_dict(best_state)
-    report = evaluate(model, test_x, test_y, test_metrics)
+    report = evaluate(model, test_x, test_y, test_metrics, rank, world)
     seconds = time.time() - start
+    ranks = {"world_size": world, "decisions": [decisions], "first_epoch_shards": [first_shard]}
+    if world > 1:
+        for key in ("decisions", "first_epoch_shards"):
+            gathered = [None] * world
+            dist.all_gather_object(gathered, ranks[key][0])
+            ranks[key] = gathered
+        same = all(d == ranks["decisions"][0] for d in ranks["decisions"])
+        log(f"ranks: {world}, scheduler/sampler decisions identical on every rank: {same}")
+        dist.destroy_process_group()
+        if rank != 0:
+            return
     print(f"test ({args.strategy}, Python):\n{test_metrics.table()}", end="")
     recall = report["recall"]
     print(f"RESULT strategy=py_{args.strategy} macro_f1={float(report['macro_f1']):.4f} "
@@ -196,7 +233,8 @@ def main():
                        "imbalance_ratio": args.imbalance_ratio, "profile": args.profile,
                        "steps": total_steps, "seconds": seconds, "test": test,
                        "val_macro_f1": val_curve, "train_counts": counts,
-                       "best_epoch": scheduler.best_epoch(), "draw_counts": draws}, f)
+                       "best_epoch": scheduler.best_epoch(), "draw_counts": draws,
+                       "ranks": ranks}, f)
 
 
 if __name__ == "__main__":

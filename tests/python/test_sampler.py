@@ -173,3 +173,21 @@ def test_bad_configuration_and_scores():
         sampler.set_epoch(-1)
     with pytest.raises(IndexError, match="counts has class 9"):
         rebalance.AdaptiveSampler(labels, 6, "explicit", counts={9: 3})
+
+
+def test_set_shard_restores_another_ranks_state_on_this_rank():
+    labels = torch.arange(30) % 3
+    rank0 = rebalance.AdaptiveSampler(labels, 3, "dynamic", seed=2, rank=0, num_replicas=2)
+    rank1 = rebalance.AdaptiveSampler(labels, 3, "dynamic", seed=2, rank=1, num_replicas=2)
+    for s in (rank0, rank1):
+        s.update(torch.tensor([0.9, 0.5, 0.1]))
+        s.set_epoch(3)
+    expected = rank1.indices()
+    restored = rebalance.AdaptiveSampler(labels, 3, rank=1, num_replicas=2)
+    restored.script_object.load_state(rank0.script_object.state())  # rank 0's checkpoint
+    assert (restored.rank, restored.num_replicas) == (0, 2)
+    restored.set_shard(1, 2)
+    assert (restored.rank, restored.num_replicas) == (1, 2)
+    assert torch.equal(restored.indices(), expected)
+    with pytest.raises(ValueError, match="AdaptiveSampler.set_shard: rank must be in"):
+        restored.set_shard(2, 2)

@@ -13,7 +13,11 @@ ClassMetrics::ClassMetrics(int64_t num_classes, int64_t ignore_index)
 }
 
 void ClassMetrics::update(const at::Tensor& input, const at::Tensor& target) {
-  state_.add_(confusion_matrix(input.detach(), target, num_classes_, ignore_index_).to(at::kCPU));
+  const at::Tensor counts = confusion_matrix(input.detach(), target, num_classes_, ignore_index_);
+  // The state follows the inputs' device (one copy when it changes, none per batch), so a
+  // CUDA state can be all-reduced over NCCL and updates never wait for the device.
+  if (state_.device() != counts.device()) state_ = state_.to(counts.device());
+  state_.add_(counts);
 }
 
 void ClassMetrics::reset() {
@@ -35,10 +39,10 @@ at::Tensor ClassMetrics::checked_counts(const char* what, const at::Tensor& conf
                        confusion.scalar_type() != at::kBool,
                    "ClassMetrics.", what, ": expected integer counts, got ",
                    confusion.scalar_type());
-  const at::Tensor counts = confusion.detach().to(at::kCPU, at::kLong);
+  const at::Tensor counts = confusion.detach().to(at::kLong);
   TORCH_CHECK_VALUE(counts.ge(0).all().item<bool>(), "ClassMetrics.", what,
                     ": counts must be non-negative");
-  return counts;
+  return counts.to(state_.device());
 }
 
 void ClassMetrics::set_state(const at::Tensor& confusion) {
@@ -48,7 +52,7 @@ void ClassMetrics::set_state(const at::Tensor& confusion) {
 void ClassMetrics::merge(const ClassMetrics& other) {
   TORCH_CHECK_VALUE(other.num_classes_ == num_classes_, "ClassMetrics.merge: expected ",
                     num_classes_, " classes, got ", other.num_classes_);
-  state_.add_(other.state_);
+  state_.add_(other.state_.to(state_.device()));
 }
 
 void ClassMetrics::merge(const at::Tensor& confusion) {
@@ -56,7 +60,9 @@ void ClassMetrics::merge(const at::Tensor& confusion) {
 }
 
 ClassMetrics::SerializedState ClassMetrics::serialize() const {
-  return SerializedState(num_classes_, ignore_index_, state_.clone(), previous_f1_.clone());
+  // Checkpoints hold a CPU state whatever the device, so they load anywhere.
+  return SerializedState(num_classes_, ignore_index_, state_.to(at::kCPU).clone(),
+                         previous_f1_.clone());
 }
 
 c10::intrusive_ptr<ClassMetrics> ClassMetrics::from_serialized(SerializedState s) {

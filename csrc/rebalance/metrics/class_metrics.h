@@ -11,9 +11,10 @@
 namespace rebalance {
 
 /// Accumulates a confusion matrix over the batches of an epoch and reports per-class metrics
-/// (also torch.classes.rebalance.ClassMetrics). The whole state is one C × C int64 CPU tensor
-/// (rows = true class), so ranks combine with torch.distributed.all_reduce(metrics.state())
-/// (SUM) or merge().
+/// (also torch.classes.rebalance.ClassMetrics). The whole state is one C × C int64 tensor
+/// (rows = true class) on the device of the inputs given to update() (the CPU before the
+/// first update), so ranks combine with torch.distributed.all_reduce(metrics.state()) (SUM;
+/// NCCL for a CUDA state, gloo for a CPU one) or merge(). Reports are computed on the CPU.
 class ClassMetrics : public torch::CustomClassHolder {
  public:
   /// Pickled form: (num_classes, ignore_index, state (C × C), previous F1 (C, or empty)).
@@ -23,7 +24,8 @@ class ClassMetrics : public torch::CustomClassHolder {
   explicit ClassMetrics(int64_t num_classes, int64_t ignore_index = -100);
 
   /// Adds a batch: input is logits (N, C, d1, ...) or int64 predictions with target's shape;
-  /// target int64 (N, d1, ...) (see rebalance::confusion_matrix).
+  /// target int64 (N, d1, ...) (see rebalance::confusion_matrix). The counts stay on the
+  /// inputs' device: the state moves there (one copy) when it is elsewhere, then no copy.
   void update(const at::Tensor& input, const at::Tensor& target);
 
   /// Starts a new epoch: zeroes the state in place (tensors returned by state() stay valid).
@@ -38,13 +40,14 @@ class ClassMetrics : public torch::CustomClassHolder {
   /// report().table().
   std::string table() const;
 
-  /// The live C × C int64 state (not a copy): in-place all_reduce on it updates this object.
+  /// The live C × C int64 state (not a copy) on its current device: in-place all_reduce on it
+  /// updates this object (until an update() from another device moves it).
   const at::Tensor& state() const { return state_; }
 
   /// Replaces the state with a copy of confusion (C × C, non-negative integer counts).
   void set_state(const at::Tensor& confusion);
 
-  /// Adds another object's counts (same num_classes).
+  /// Adds another object's counts (same num_classes; copied to this state's device).
   void merge(const ClassMetrics& other);
 
   /// Adds a C × C count matrix (e.g. a state received from another rank).
@@ -59,7 +62,8 @@ class ClassMetrics : public torch::CustomClassHolder {
   /// F1 of the previous epoch (size C, float64), or an empty tensor when there is none.
   const at::Tensor& previous_f1() const { return previous_f1_; }
 
-  /// State for def_pickle / checkpoints; from_serialized restores it exactly.
+  /// State for def_pickle / checkpoints (the counts as a CPU tensor); from_serialized restores
+  /// it exactly, on the CPU.
   SerializedState serialize() const;
   static c10::intrusive_ptr<ClassMetrics> from_serialized(SerializedState state);
 

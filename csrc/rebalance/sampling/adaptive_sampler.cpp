@@ -126,6 +126,13 @@ void AdaptiveSampler::set_epoch(int64_t epoch) {
 
 int64_t AdaptiveSampler::epoch() const { return state_->epoch; }
 
+void AdaptiveSampler::set_shard(int64_t rank, int64_t world_size) {
+  sampling::shard_size(0, world_size, state_->options.drop_last());
+  TORCH_CHECK_VALUE(rank >= 0 && rank < world_size, "AdaptiveSampler.set_shard: rank must be in "
+                    "[0, world_size = ", world_size, "), got ", rank);
+  state_->options.rank(rank).world_size(world_size);
+}
+
 void AdaptiveSampler::update(const at::Tensor& scores) { state_->policy.update(scores); }
 
 void AdaptiveSampler::set_policy(sampling::SamplingPolicyOptions policy) {

@@ -59,6 +59,9 @@ class AdaptiveSampler : public torch::data::samplers::Sampler<> {
   /// Switches the policy from the next reset() on (e.g. for a phase scheduler); the dynamic
   /// multipliers, last scores and update count carry over.
   void set_policy(sampling::SamplingPolicyOptions policy);
+  /// Yields shard `rank` of `world_size` from the next reset() on: a state saved by one rank
+  /// (e.g. the checkpoint DDP's rank 0 writes) then restores on every rank.
+  void set_shard(int64_t rank, int64_t world_size);
   /// Draw counts n_c (size C) the next reset() would use.
   std::vector<int64_t> draw_counts() const;
   /// This rank's indices of the current epoch as int64 (size()), built afresh from the current

@@ -21,7 +21,8 @@ def confusion_matrix(input: torch.Tensor, target: torch.Tensor, num_classes: int
 def all_reduce_metrics(metrics, group: Optional[object] = None):
     """Sums the confusion-matrix state of ``metrics`` over the ranks of ``group`` in place
     (``torch.distributed.all_reduce`` on ``metrics.state()``, which is the live tensor) and
-    returns ``metrics``. The state lives on the CPU: use a gloo (or MPI) group."""
+    returns ``metrics``. The state lives on the device of the inputs given to ``update`` (the CPU
+    before the first one): gloo for CPU inputs, NCCL for CUDA inputs."""
     import torch.distributed as dist
 
     dist.all_reduce(metrics.state(), op=dist.ReduceOp.SUM, group=group)

@@ -83,6 +83,19 @@ class AdaptiveSampler(torch.utils.data.Sampler):
         """Switches the policy (keeping its parameters and the dynamic state) from now on."""
         self._impl.set_policy(policy)
 
+    def set_shard(self, rank: int, num_replicas: int) -> None:
+        """Yields shard ``rank`` of ``num_replicas`` from the next plan on (after loading a
+        state that another rank saved)."""
+        self._impl.set_shard(int(rank), int(num_replicas))
+
+    @property
+    def rank(self) -> int:
+        return self._impl.shard()[0]
+
+    @property
+    def num_replicas(self) -> int:
+        return self._impl.shard()[1]
+
     @property
     def policy(self) -> str:
         return self._impl.policy()
