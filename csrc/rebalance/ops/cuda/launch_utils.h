@@ -1,6 +1,12 @@
 #pragma once
 
 // Host-side helpers shared by the CUDA launchers (not device code).
+#include "rebalance/ops/checks.h"
+
+#include <c10/core/Device.h>
+#include <c10/cuda/CUDAGraphsC10Utils.h>
+#include <c10/cuda/CUDAStream.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -20,6 +26,15 @@ inline double double_from_bits(int64_t bits) {
   double value;
   std::memcpy(&value, &bits, sizeof(value));
   return value;
+}
+
+/// Whether a launcher runs the data-dependent checks that read a status back to the host:
+/// checks_enabled(), and the current stream of `device` is not being captured (capture
+/// forbids the copy).
+inline bool host_checks_enabled(const c10::Device& device) {
+  if (!checks_enabled()) return false;
+  const auto stream = c10::cuda::getCurrentCUDAStream(device.is_cuda() ? device.index() : -1);
+  return c10::cuda::captureStatusMayInitCtx(stream) == c10::cuda::CaptureStatus::None;
 }
 
 } // namespace cuda
