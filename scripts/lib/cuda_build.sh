@@ -106,7 +106,7 @@ EOF
        compgen -G "/usr/lib*/cmake/GTest/GTestConfig.cmake" >/dev/null ||
        [[ -f /usr/include/gtest/gtest.h && -n "$(compgen -G '/usr/lib/*/libgtest.a')" ]]; }; then
     CUDA_TESTS=ON
-    CUDA_NOTES+=("GoogleTest found: C++ tests built")
+    CUDA_NOTES+=("GoogleTest found: C++ tests configured")
   else
     CUDA_NOTES+=("C++ tests off ($([[ "$tests" == ON ]] && echo "GoogleTest not installed" || echo "not requested"))")
   fi
