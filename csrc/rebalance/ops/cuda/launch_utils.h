@@ -4,8 +4,9 @@
 #include "rebalance/ops/checks.h"
 
 #include <c10/core/Device.h>
-#include <c10/cuda/CUDAGraphsC10Utils.h>
+#include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAStream.h>
+#include <cuda_runtime_api.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -33,8 +34,12 @@ inline double double_from_bits(int64_t bits) {
 /// forbids the copy).
 inline bool host_checks_enabled(const c10::Device& device) {
   if (!checks_enabled()) return false;
-  const auto stream = c10::cuda::getCurrentCUDAStream(device.is_cuda() ? device.index() : -1);
-  return c10::cuda::captureStatusMayInitCtx(stream) == c10::cuda::CaptureStatus::None;
+  // cudaStreamIsCapturing itself, not a c10 wrapper: one PyTorch-version dependency less.
+  const cudaStream_t stream =
+      c10::cuda::getCurrentCUDAStream(device.is_cuda() ? device.index() : -1);
+  cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+  C10_CUDA_CHECK(cudaStreamIsCapturing(stream, &status));
+  return status == cudaStreamCaptureStatusNone;
 }
 
 } // namespace cuda
