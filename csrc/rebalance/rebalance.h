@@ -3,6 +3,7 @@
 /// Umbrella header of the rebalance C++ library.
 #include "rebalance/metrics/class_metrics.h"
 #include "rebalance/nn/focal_loss.h"
+#include "rebalance/ops/checks.h"
 #include "rebalance/ops/confusion_matrix.h"
 #include "rebalance/ops/sigmoid_focal_loss.h"
 #include "rebalance/ops/softmax_focal_loss.h"

@@ -1,6 +1,6 @@
 // Host run of the CUDA kernels' per-element math (the __host__ __device__ functions of
 // csrc/rebalance/ops/cuda/*.cuh), against independent formulas and finite differences. Needs
-// nvcc but no GPU; run by the cuda_sources_compile test. Exit status 0 when every check holds.
+// nvcc but no GPU; run by scripts/cuda_build_check.sh. Exit status 0 when every check holds.
 #include "rebalance/ops/cuda/confusion_matrix_kernels.cuh"
 #include "rebalance/ops/cuda/focal_loss_kernels.cuh"
 

@@ -8,7 +8,7 @@ namespace rebalance {
 namespace detail {
 
 void check_class_weight(const char* op, const rebalance::optional<at::Tensor>& class_weight,
-                        int64_t num_classes, const at::Tensor& like) {
+                        int64_t num_classes, const at::Tensor& like, bool check_values) {
   if (!class_weight.has_value() || !class_weight->defined()) return;
   const at::Tensor& w = *class_weight;
   TORCH_CHECK_TYPE(at::isFloatingType(w.scalar_type()), op,
@@ -33,6 +33,7 @@ void check_class_weight(const char* op, const rebalance::optional<at::Tensor>& c
     });
     return;
   }
+  if (!check_values) return;
   const auto w64 = w.detach().to(at::kDouble);
   TORCH_CHECK_VALUE(w64.isfinite().all().item<bool>(), op,
                     ": class_weight must be finite, got ", w.detach().cpu());

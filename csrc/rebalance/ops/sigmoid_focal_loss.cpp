@@ -21,7 +21,8 @@ namespace detail {
 
 void check_sigmoid_focal_loss_args(const at::Tensor& logits, const at::Tensor& targets,
                                    double alpha, double gamma,
-                                   const rebalance::optional<at::Tensor>& class_weight) {
+                                   const rebalance::optional<at::Tensor>& class_weight,
+                                   bool check_values) {
   constexpr const char* op = "sigmoid_focal_loss";
   TORCH_CHECK_TYPE(at::isFloatingType(logits.scalar_type()), op,
                    ": logits must be a floating-point tensor, got ", logits.scalar_type());
@@ -36,7 +37,8 @@ void check_sigmoid_focal_loss_args(const at::Tensor& logits, const at::Tensor& t
   TORCH_CHECK_VALUE(std::isfinite(alpha) && alpha <= 1, op,
                     ": alpha must be <= 1 (alpha < 0 disables it), got ", alpha);
   check_gamma(op, gamma);
-  check_class_weight(op, class_weight, logits.dim() == 0 ? 1 : logits.size(-1), logits);
+  check_class_weight(op, class_weight, logits.dim() == 0 ? 1 : logits.size(-1), logits,
+                     check_values);
 }
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> sigmoid_focal_loss_forward(

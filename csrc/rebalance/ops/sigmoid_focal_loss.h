@@ -24,14 +24,17 @@ at::Tensor sigmoid_focal_loss(const at::Tensor& logits, const at::Tensor& target
 
 namespace detail {
 
-/// Validates the arguments of sigmoid_focal_loss (shared by every backend).
+/// Validates the arguments of sigmoid_focal_loss (shared by every backend); check_values as in
+/// check_class_weight (the CUDA kernels pass rebalance::checks_enabled()).
 void check_sigmoid_focal_loss_args(const at::Tensor& logits, const at::Tensor& targets,
                                    double alpha, double gamma,
-                                   const rebalance::optional<at::Tensor>& class_weight);
+                                   const rebalance::optional<at::Tensor>& class_weight,
+                                   bool check_values = true);
 
 /// Backend entry (op rebalance::_sigmoid_focal_loss_forward): returns (loss, grad, normalizer)
 /// where grad = d(unreduced weighted loss)/d(logits) (undefined unless compute_grad) and
-/// normalizer is the float64 scalar the "mean" reduction divides by (1 otherwise).
+/// normalizer is the float64 scalar the "mean" reduction divides by (1 otherwise), on the
+/// logits' device (the backward reads it without a device-to-host copy).
 std::tuple<at::Tensor, at::Tensor, at::Tensor> sigmoid_focal_loss_forward(
     const at::Tensor& logits, const at::Tensor& targets, double alpha, double gamma,
     const rebalance::optional<at::Tensor>& class_weight, rebalance::string_view reduction, bool compute_grad);

@@ -30,7 +30,7 @@ at::Tensor class_rows(const at::Tensor& logits) {
 
 void check_softmax_focal_loss_args(const at::Tensor& logits, const at::Tensor& target,
                                    double gamma, const rebalance::optional<at::Tensor>& class_weight,
-                                   double label_smoothing) {
+                                   double label_smoothing, bool check_values) {
   constexpr const char* op = "softmax_focal_loss";
   TORCH_CHECK_TYPE(at::isFloatingType(logits.scalar_type()), op,
                    ": logits must be a floating-point tensor, got ", logits.scalar_type());
@@ -55,7 +55,8 @@ void check_softmax_focal_loss_args(const at::Tensor& logits, const at::Tensor& t
   TORCH_CHECK_VALUE(std::isfinite(label_smoothing) && label_smoothing >= 0 &&
                         label_smoothing <= 1,
                     op, ": label_smoothing must be in [0, 1], got ", label_smoothing);
-  check_class_weight(op, class_weight, unbatched ? logits.size(0) : logits.size(1), logits);
+  check_class_weight(op, class_weight, unbatched ? logits.size(0) : logits.size(1), logits,
+                     check_values);
 }
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> softmax_focal_loss_forward(

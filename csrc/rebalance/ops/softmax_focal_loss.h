@@ -24,10 +24,11 @@ at::Tensor softmax_focal_loss(const at::Tensor& logits, const at::Tensor& target
 
 namespace detail {
 
-/// Validates the arguments of softmax_focal_loss (shared by every backend).
+/// Validates the arguments of softmax_focal_loss (shared by every backend); check_values as in
+/// check_class_weight (the CUDA kernels pass rebalance::checks_enabled()).
 void check_softmax_focal_loss_args(const at::Tensor& logits, const at::Tensor& target,
                                    double gamma, const rebalance::optional<at::Tensor>& class_weight,
-                                   double label_smoothing);
+                                   double label_smoothing, bool check_values = true);
 
 /// The logits as contiguous rows of C classes, (N * d1 * ..., C): (C) becomes (1, C) and
 /// (N, C, d1, ...) channels-last (the layout every backend's kernel and saved gradient use).
@@ -35,7 +36,8 @@ at::Tensor class_rows(const at::Tensor& logits);
 
 /// Backend entry (op rebalance::_softmax_focal_loss_forward): returns (loss, grad, normalizer).
 /// grad: d(unreduced loss)/d(logits) laid out as (N * d1 * ..., C) rows (undefined unless
-/// compute_grad); normalizer: float64 scalar that "mean" divides by (1 otherwise, never 0).
+/// compute_grad); normalizer: float64 scalar that "mean" divides by (1 otherwise, never 0), on
+/// the logits' device (the backward reads it without a device-to-host copy).
 std::tuple<at::Tensor, at::Tensor, at::Tensor> softmax_focal_loss_forward(
     const at::Tensor& logits, const at::Tensor& target, double gamma,
     const rebalance::optional<at::Tensor>& class_weight, rebalance::string_view reduction,

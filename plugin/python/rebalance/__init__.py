@@ -25,6 +25,9 @@ def library_path() -> str:
     """Absolute path of the loaded librebalance.so."""
     return str(_LIBRARY_PATH)
 
+from .input_checks import checks, checks_enabled, set_checks  # noqa: E402,F401
+__all__ += ["checks", "checks_enabled", "set_checks"]
+
 from . import resampling  # noqa: E402,F401
 __all__ += ["resampling"]
 

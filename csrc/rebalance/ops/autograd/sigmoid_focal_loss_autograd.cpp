@@ -22,9 +22,8 @@ class SigmoidFocalLossFunction : public torch::autograd::Function<SigmoidFocalLo
     at::AutoDispatchBelowADInplaceOrView guard;
     auto [loss, grad, normalizer] = detail::sigmoid_focal_loss_forward(
         logits, targets, alpha, gamma, class_weight, reduction, compute_grad);
-    ctx->save_for_backward({grad});
+    ctx->save_for_backward({grad, normalizer});
     ctx->saved_data["reduced"] = parse_reduction("sigmoid_focal_loss", reduction) != Reduction::None;
-    ctx->saved_data["normalizer"] = normalizer.item<double>();
     return {loss};
   }
 
@@ -32,7 +31,7 @@ class SigmoidFocalLossFunction : public torch::autograd::Function<SigmoidFocalLo
     const auto saved = ctx->get_saved_variables();
     const at::Tensor grad_logits = scale_saved_gradient(
         "sigmoid_focal_loss", grad_outputs[0], saved[0], ctx->saved_data["reduced"].toBool(),
-        ctx->saved_data["normalizer"].toDouble());
+        saved[1]);
     return {grad_logits, at::Tensor(), at::Tensor(), at::Tensor(),
             at::Tensor(),  at::Tensor(), at::Tensor()};
   }

@@ -24,9 +24,8 @@ class SoftmaxFocalLossFunction : public torch::autograd::Function<SoftmaxFocalLo
     auto [loss, grad, normalizer] =
         detail::softmax_focal_loss_forward(logits, target, gamma, class_weight, reduction,
                                            ignore_index, label_smoothing, compute_grad);
-    ctx->save_for_backward({grad});
+    ctx->save_for_backward({grad, normalizer});
     ctx->saved_data["reduced"] = parse_reduction("softmax_focal_loss", reduction) != Reduction::None;
-    ctx->saved_data["normalizer"] = normalizer.item<double>();
     ctx->saved_data["logits_shape"] = logits.sizes().vec();
     return {loss};
   }
@@ -38,7 +37,7 @@ class SoftmaxFocalLossFunction : public torch::autograd::Function<SoftmaxFocalLo
     at::Tensor grad_output = grad_outputs[0];
     if (!reduced) grad_output = grad_output.reshape({-1, 1});
     at::Tensor rows = scale_saved_gradient("softmax_focal_loss", grad_output, saved[0], reduced,
-                                           ctx->saved_data["normalizer"].toDouble());
+                                           saved[1]);
     const auto shape = ctx->saved_data["logits_shape"].toIntVector();
     at::Tensor grad_logits;
     if (shape.size() <= 2) {

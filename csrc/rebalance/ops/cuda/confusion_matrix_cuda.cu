@@ -68,6 +68,8 @@ at::Tensor confusion_matrix_cuda(const at::Tensor& input, const at::Tensor& targ
           C10_CUDA_KERNEL_LAUNCH_CHECK();
         });
   }
+  // Out-of-range pairs were not counted; reporting them reads the index back (a sync).
+  if (!host_checks_enabled(input.device())) return out;
   const int64_t bad_at = bad.item<int64_t>();
   if (bad_at != std::numeric_limits<int64_t>::max()) {
     const int64_t t = target.view({-1})[bad_at].item<int64_t>();

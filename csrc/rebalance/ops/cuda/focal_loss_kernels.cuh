@@ -77,7 +77,7 @@ __global__ void __launch_bounds__(kThreads)
                                  scalar_t* __restrict__ loss, scalar_t* __restrict__ grad,
                                  double* loss_partial, int* ok_partial) {
   __shared__ double shared[kThreads / 32];
-  acc_t sum = 0;
+  double sum = 0;  // float64: a thread adds up to n / (kMaxPartials * kThreads) elements
   bool finite = true, in_range = true;
   const int64_t tile = static_cast<int64_t>(kThreads) * kSigmoidUnroll;
   for (int64_t base = blockIdx.x * tile; base < n; base += gridDim.x * tile) {
@@ -98,14 +98,14 @@ __global__ void __launch_bounds__(kThreads)
       acc_t l, g;
       sigmoid_focal_element(xs[k], ts[k], ws[k], prm, l, g);
       if (i < n) {
-        sum += l;
+        sum += static_cast<double>(l);
         if (loss != nullptr) loss[i] = static_cast<scalar_t>(l);
         if (grad != nullptr) grad[i] = static_cast<scalar_t>(g);
       }
     }
   }
   const int ok = block_and_bits((finite ? kFiniteLogits : 0) | (in_range ? kTargetsInRange : 0));
-  const double total = block_sum(static_cast<double>(sum), shared);
+  const double total = block_sum(sum, shared);
   if (threadIdx.x == 0) {
     loss_partial[blockIdx.x] = total;
     ok_partial[blockIdx.x] = ok;

@@ -1,6 +1,13 @@
 #pragma once
 
 // Host-side helpers shared by the CUDA launchers (not device code).
+#include "rebalance/ops/checks.h"
+
+#include <c10/core/Device.h>
+#include <c10/cuda/CUDAException.h>
+#include <c10/cuda/CUDAStream.h>
+#include <cuda_runtime_api.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -20,6 +27,19 @@ inline double double_from_bits(int64_t bits) {
   double value;
   std::memcpy(&value, &bits, sizeof(value));
   return value;
+}
+
+/// Whether a launcher runs the data-dependent checks that read a status back to the host:
+/// checks_enabled(), and the current stream of `device` is not being captured (capture
+/// forbids the copy).
+inline bool host_checks_enabled(const c10::Device& device) {
+  if (!checks_enabled()) return false;
+  // cudaStreamIsCapturing itself, not a c10 wrapper: one PyTorch-version dependency less.
+  const cudaStream_t stream =
+      c10::cuda::getCurrentCUDAStream(device.is_cuda() ? device.index() : -1);
+  cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+  C10_CUDA_CHECK(cudaStreamIsCapturing(stream, &status));
+  return status == cudaStreamCaptureStatusNone;
 }
 
 } // namespace cuda

@@ -17,7 +17,9 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> sigmoid_focal_loss_forward_cuda(
     const at::Tensor& logits_in, const at::Tensor& targets_in, double alpha, double gamma,
     const rebalance::optional<at::Tensor>& class_weight, rebalance::string_view reduction_name,
     bool compute_grad) {
-  detail::check_sigmoid_focal_loss_args(logits_in, targets_in, alpha, gamma, class_weight);
+  const bool host_checks = host_checks_enabled(logits_in.device());
+  detail::check_sigmoid_focal_loss_args(logits_in, targets_in, alpha, gamma, class_weight,
+                                        host_checks);
   const Reduction reduction = parse_reduction("sigmoid_focal_loss", reduction_name);
   const c10::cuda::CUDAGuard guard(logits_in.device());
   const at::Tensor logits = logits_in.contiguous();
@@ -33,10 +35,10 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> sigmoid_focal_loss_forward_cuda(
                                                  : at::empty({}, logits.options());
   at::Tensor grad = compute_grad ? at::empty_like(logits) : at::Tensor();
   const double normalizer = reduction == Reduction::Mean && n > 0 ? static_cast<double>(n) : 1.0;
-  const at::Tensor normalizer_tensor = at::scalar_tensor(normalizer, at::kDouble);
   if (n == 0) {
     if (reduction != Reduction::None) loss.zero_();
-    return std::make_tuple(loss, grad, normalizer_tensor);
+    return std::make_tuple(loss, grad,
+                           at::scalar_tensor(normalizer, logits.options().dtype(at::kDouble)));
   }
 
   const int blocks = grid_size(n, static_cast<int64_t>(kThreads) * kSigmoidUnroll, kMaxPartials);
@@ -64,7 +66,10 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> sigmoid_focal_loss_forward_cuda(
             info.data_ptr<int64_t>());
         C10_CUDA_KERNEL_LAUNCH_CHECK();
       });
-  // The checks need the status on the host: one small device-to-host copy per call.
+  // finalize_reduction_kernel stored the normalizer's bits in info[1]: it stays on the device,
+  // and only the checks read the status back to the host (a sync).
+  const at::Tensor normalizer_tensor = info.select(0, 1).view(at::kDouble);
+  if (!host_checks) return std::make_tuple(loss, grad, normalizer_tensor);
   const int64_t ok = info.cpu().data_ptr<int64_t>()[0];
   TORCH_CHECK_VALUE(ok & kFiniteLogits,
                     "sigmoid_focal_loss: logits must be finite, got NaN or inf");

@@ -45,8 +45,9 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> softmax_focal_loss_forward_cuda(
     const at::Tensor& logits_in, const at::Tensor& target_in, double gamma,
     const rebalance::optional<at::Tensor>& class_weight, rebalance::string_view reduction_name,
     int64_t ignore_index, double label_smoothing, bool compute_grad) {
+  const bool host_checks = host_checks_enabled(logits_in.device());
   detail::check_softmax_focal_loss_args(logits_in, target_in, gamma, class_weight,
-                                        label_smoothing);
+                                        label_smoothing, host_checks);
   const Reduction reduction = parse_reduction("softmax_focal_loss", reduction_name);
   const c10::cuda::CUDAGuard guard(logits_in.device());
   const at::Tensor logits = detail::class_rows(logits_in);
@@ -63,7 +64,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> softmax_focal_loss_forward_cuda(
   if (rows == 0) {
     if (reduction != Reduction::None) loss.zero_();
     if (reduction == Reduction::None) loss = loss.view(target_in.sizes());
-    return std::make_tuple(loss, grad, at::scalar_tensor(1.0, at::kDouble));
+    return std::make_tuple(loss, grad,
+                           at::scalar_tensor(1.0, logits.options().dtype(at::kDouble)));
   }
 
   const int lanes = lanes_per_row(C);
@@ -107,7 +109,11 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> softmax_focal_loss_forward_cuda(
             info.data_ptr<int64_t>());
         C10_CUDA_KERNEL_LAUNCH_CHECK();
       });
-  // The checks and the autograd normalizer need the status on the host: one small copy.
+  // finalize_reduction_kernel stored the normalizer's bits in info[1]: it stays on the device,
+  // and only the checks read the status back to the host (a sync).
+  const at::Tensor normalizer = info.select(0, 1).view(at::kDouble);
+  if (reduction == Reduction::None) loss = loss.view(target_in.sizes());
+  if (!host_checks) return std::make_tuple(loss, grad, normalizer);
   const at::Tensor host_info = info.cpu();
   const int64_t* status = host_info.data_ptr<int64_t>();
   if (status[2] != std::numeric_limits<int64_t>::max()) {
@@ -118,9 +124,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> softmax_focal_loss_forward_cuda(
   TORCH_CHECK_VALUE(status[0] & kFiniteLogits,
                     "softmax_focal_loss: logits must be finite, got NaN or inf (or -inf at a "
                     "target class)");
-  if (reduction == Reduction::None) loss = loss.view(target_in.sizes());
-  return std::make_tuple(loss, grad,
-                         at::scalar_tensor(double_from_bits(status[1]), at::kDouble));
+  return std::make_tuple(loss, grad, normalizer);
 }
 
 } // namespace cuda
