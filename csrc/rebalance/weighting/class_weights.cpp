@@ -112,7 +112,11 @@ at::Tensor class_weights_impl(const at::Tensor& counts, rebalance::string_view m
   const auto dtype = at::isFloatingType(counts.scalar_type())
                          ? counts.scalar_type()
                          : c10::typeMetaToScalarType(at::get_default_dtype());
-  return raw.to(counts.device(), dtype);
+  const at::Tensor out = raw.to(counts.device(), dtype);
+  TORCH_CHECK_VALUE(out.isfinite().all().item<bool>(), op, ": the weights (up to ",
+                    raw.max().item<double>(), ") overflow ", dtype,
+                    "; pass counts in a wider dtype or normalize=True");
+  return out;
 }
 
 } // namespace detail
