@@ -116,8 +116,15 @@ class AdaptiveSampler(torch.utils.data.Sampler):
         return {"state": self._impl.state()}
 
     def __setstate__(self, state):
-        self._impl = torch.classes.rebalance.AdaptiveSampler(torch.zeros(1, dtype=torch.int64), 1)
-        self._impl.load_state(state["state"])
+        if not isinstance(state, dict) or not isinstance(state.get("state"), torch.Tensor):
+            raise ValueError("AdaptiveSampler.__setstate__: corrupted or incompatible checkpoint: "
+                             "expected the dict __getstate__ returns ({'state': uint8 tensor}), "
+                             f"got {type(state).__name__}"
+                             + (f" with keys {sorted(map(str, state))}" if isinstance(state, dict)
+                                else ""))
+        impl = torch.classes.rebalance.AdaptiveSampler(torch.zeros(1, dtype=torch.int64), 1)
+        impl.load_state(state["state"])
+        self._impl = impl
 
 
 def _explicit_counts(counts: _Counts, num_classes: int) -> Optional[torch.Tensor]:
