@@ -25,7 +25,8 @@ os.environ.setdefault("REBALANCE_BUILD_DIR", str(ROOT / "build"))
 import torch  # noqa: E402
 
 import rebalance  # noqa: E402,F401
-from fuzz_cases import check_damaged_checkpoints, judge, make_case, stateful_objects  # noqa: E402
+from fuzz_cases import judge, make_case  # noqa: E402
+from fuzz_checkpoints import check_damaged_checkpoints, stateful_objects  # noqa: E402
 from fuzz_support import run_in_child  # noqa: E402
 
 

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 import rebalance
+from fuzz_checks import indices_ok, knn_ok, rows_ok
 
 R = torch.ops.rebalance
 RC = torch.classes.rebalance
@@ -82,61 +83,6 @@ class Gen:
 
     def budget(self):
         return self.r.choice([64 << 20, 64 << 20, 1, 100, 4096, 0, -1, 2**62])
-
-
-# ---- checks of an output -------------------------------------------------------------------
-
-def indices_ok(idx, n, unique=True, ascending=True):
-    if idx.dtype != torch.int64 or idx.dim() != 1:
-        return f"indices are {idx.dtype} {tuple(idx.shape)}"
-    if idx.numel() and (idx.min() < 0 or idx.max() >= n):
-        return f"indices outside [0, {n})"
-    if ascending and idx.numel() > 1 and (idx[1:] < idx[:-1]).any():
-        return "indices are not ascending"
-    if unique and idx.unique().numel() != idx.numel():
-        return "indices repeat"
-    return None
-
-
-def rows_ok(rows, labels, x, classes):
-    if rows.dtype != x.dtype or (rows.dim() != 2) or (x.dim() == 2 and rows.size(1) != x.size(1)):
-        return f"rows are {rows.dtype} {tuple(rows.shape)} for features {x.dtype} {tuple(x.shape)}"
-    if not torch.isfinite(rows).all():
-        return "generated rows are not finite"
-    if labels.numel() != rows.size(0) or (labels.numel() and (labels.min() < 0 or labels.max() >= classes)):
-        return "generated labels out of range"
-    return None
-
-
-def _scaled64(x):
-    x = x.double()
-    m = float(x.abs().max()) if x.numel() else 0.0
-    return x * 2.0 ** (-math.frexp(m)[1]) if m > 0 else x, (2.0 ** (2 * math.frexp(m)[1]) if m > 0 else 1.0)
-
-
-def knn_ok(q, r, k, exclude_self, out):
-    d, i = out
-    nq = q.size(0)
-    if d.shape != (nq, k) or i.shape != (nq, k) or d.dtype != q.dtype:
-        return f"knn output {d.dtype} {tuple(d.shape)}, {tuple(i.shape)}"
-    if nq == 0:
-        return None
-    if i.min() < 0 or i.max() >= r.size(0):
-        return "knn indices out of range"
-    both = torch.cat([q, r]).double()
-    s, _ = _scaled64(both)
-    qs, rs = s[:nq], s[nq:]
-    exact = ((qs[:, None, :] - rs[None, :, :]) ** 2).sum(2)
-    if exclude_self:
-        exact.fill_diagonal_(math.inf)
-    best = exact.sort(1).values[:, :k]
-    got = exact.gather(1, i)
-    # The k found have the k smallest distances (ties in any order) ...
-    if not torch.allclose(got.sort(1).values, best, rtol=1e-9, atol=0):
-        return "knn did not find the k nearest"
-    if exclude_self and (i == torch.arange(nq)[:, None]).any():
-        return "knn returned the query itself with exclude_self"
-    return None
 
 
 # ---- cases ----------------------------------------------------------------------------------
@@ -463,55 +409,3 @@ def judge(names, outcome):
     if any(n in message for n in names):
         return "ok", None
     return "unclear", f"{outcome[1]}: {message[:300]}"
-
-
-# ---- damaged checkpoints ---------------------------------------------------------------------
-
-def stateful_objects():
-    """One trained object of every stateful class, by name."""
-    s = RC.AdaptiveSampler(torch.tensor([0, 1, 1, 2, 2, 2]), 3, "dynamic", seed=3)
-    s.update(torch.tensor([0.2, 0.5, 0.9], dtype=torch.float64))
-    s.reset()
-    s.next(2)
-    w = RC.DynamicClassWeights(torch.tensor([1.0, 2.0, 0.5]), 2.0, 0.01, 0.5, 0.1, 3.0, 0)
-    w.update(torch.tensor([0.3, 0.6, 0.9]))
-    m = RC.ClassMetrics(3)
-    m.update(torch.randn(20, 3, generator=torch.Generator().manual_seed(0)),
-             torch.arange(20) % 3)
-    m.reset()
-    m.update(torch.randn(5, 3), torch.arange(5) % 3)
-    p = RC.PhaseScheduler("drw", 4)
-    p.on_step()
-    p.end_epoch(torch.tensor([0.5, 0.25]), 0.4)
-    return {"AdaptiveSampler": s, "DynamicClassWeights": w, "ClassMetrics": m,
-            "PhaseScheduler": p}
-
-
-def damaged_states(state, rng, flips_per_byte=1):
-    """Every truncation of `state` and, for every byte, `flips_per_byte` random single-bit
-    flips."""
-    for cut in range(len(state)):
-        yield f"truncated to {cut}", state[:cut]
-    for at in range(len(state)):
-        for bit in rng.sample(range(8), flips_per_byte):
-            bad = state.clone()
-            bad[at] ^= 1 << bit
-            yield f"byte {at} bit {bit}", bad
-
-
-def check_damaged_checkpoints(cls, obj, rng, flips_per_byte=1):
-    """Unpickles every damaged pickled state of `obj` (the uint8 frame its __getstate__
-    returns). Returns (number tried, failures: states that loaded or errors that do not say
-    "<cls>: corrupted or incompatible checkpoint")."""
-    state = obj.__getstate__()[0]
-    failures, tried = [], 0
-    for what, bad in damaged_states(state, rng, flips_per_byte):
-        tried += 1
-        try:
-            unpickle_script(cls, bad)
-            failures.append(f"{what}: loaded")
-        except Exception as e:  # noqa: BLE001 -- the message is what is judged
-            if f"{cls}: corrupted or incompatible checkpoint" not in str(e):
-                failures.append(f"{what}: {type(e).__name__}: {str(e)[:200]}")
-    unpickle_script(cls, state)  # the intact state still loads
-    return tried, failures

@@ -10,7 +10,8 @@ import random
 import pytest
 import torch
 
-from fuzz_cases import check_damaged_checkpoints, judge, make_case, stateful_objects
+from fuzz_cases import judge, make_case
+from fuzz_checkpoints import check_damaged_checkpoints, stateful_objects
 from fuzz_support import run_in_child
 
 CALLS = 1500
