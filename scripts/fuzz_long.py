@@ -51,6 +51,7 @@ def main():
         by_target[target][kind] += 1
         if kind != "ok":
             lines.append(f"seed {seed} ({target}): {kind}: {detail}")
+            print(lines[-1], flush=True)  # at once: a long run may be stopped before the end
         if (i + 1) % 1000 == 0:
             print(f"{i + 1} calls, {time.monotonic() - start:.0f} s: {dict(counts)}", flush=True)
     calls_s = time.monotonic() - start
