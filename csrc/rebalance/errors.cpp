@@ -4,6 +4,15 @@
 
 namespace rebalance {
 
+std::string short_list(const std::vector<int64_t>& values, size_t limit) {
+  std::string out;
+  for (size_t i = 0; i < values.size() && i < limit; ++i) {
+    out += (i ? ", " : "") + std::to_string(values[i]);
+  }
+  if (values.size() > limit) out += ", ... (" + std::to_string(values.size()) + " in all)";
+  return out;
+}
+
 void rethrow_renamed(const c10::Error& e, const char* outer, const char* inner) {
   std::string msg = e.what_without_backtrace();
   const std::string prefix = inner;

@@ -242,3 +242,14 @@ def test_python_wrappers_raise_with_their_own_name():
         rebalance.resampling.tomek_links(X, np.zeros((4, 1)))
     with pytest.raises(TypeError, match="smote: sampling_strategy must be"):
         rebalance.resampling.smote(X, np.array([0, 0, 1, 1]), object())
+
+
+@pytest.mark.parametrize("policy", ["instance", "dynamic", "power"])
+def test_sampler_with_millions_of_empty_classes_is_fast(policy):
+    # Found by the long fuzz: 2^24 classes with a few present took 20-55 s (a warning listing
+    # every empty class, sorts and bisections over all classes).
+    start = time.monotonic()
+    s = RC.AdaptiveSampler(torch.tensor([0, 1, 1, 3] * 5), 2**24, policy)
+    s.update(torch.rand(2**24, dtype=torch.float64))
+    assert len(s.indices()) == s.num_samples() == 20
+    assert time.monotonic() - start < 8

@@ -2,6 +2,7 @@
 
 #include "rebalance/bounds.h"
 #include "rebalance/checkpoint.h"
+#include "rebalance/errors.h"
 #include "rebalance/sampling/epoch_plan.h"
 #include "rebalance/sampling/label_index.h"
 
@@ -9,7 +10,6 @@
 #include <torch/serialize/archive.h>
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include <cstdio>
 #include <numeric>
@@ -93,8 +93,7 @@ AdaptiveSampler::AdaptiveSampler(const at::Tensor& labels, int64_t num_classes,
     : state_(std::make_shared<State>(labels, num_classes, std::move(options))) {
   const auto empty = empty_classes(state_->index.counts());
   if (!empty.empty()) {
-    TORCH_WARN("AdaptiveSampler: classes [", fmt::format("{}", fmt::join(empty, ", ")),
-               "] have no samples; they are skipped");
+    TORCH_WARN("AdaptiveSampler: classes [", short_list(empty), "] have no samples; they are skipped");
   }
 }
 

@@ -41,12 +41,15 @@ std::vector<int64_t> largest_remainder(const std::vector<double>& weights, int64
   }
   // Rounding can leave Σ floor(q_c) a hair above total; take the excess back from the smallest
   // fractions so the sum stays exact.
-  std::vector<size_t> order(num);
-  std::iota(order.begin(), order.end(), 0);
+  // Only classes with a positive weight take or give units: sorting just them keeps the cost
+  // O(C + P log P) with millions of (mostly empty) classes.
+  std::vector<size_t> order;
+  for (size_t c = 0; c < num; ++c) {
+    if (weights[c] > 0) order.push_back(c);
+  }
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return fraction[a] > fraction[b]; });
-  const size_t positive = static_cast<size_t>(
-      std::count_if(weights.begin(), weights.end(), [](double w) { return w > 0; }));
+  const size_t positive = order.size();
   int64_t left = total - assigned;
   for (size_t i = 0; left > 0; i = (i + 1) % positive) {
     ++counts[order[i]];
@@ -55,7 +58,7 @@ std::vector<int64_t> largest_remainder(const std::vector<double>& weights, int64
   // Whole passes from the smallest fractions up until the excess is gone (quotas rounded up
   // by more than a unit each, as above 2^53, take several passes).
   while (left < 0) {
-    for (size_t i = num; left < 0 && i-- > 0;) {
+    for (size_t i = positive; left < 0 && i-- > 0;) {
       if (counts[order[i]] > 0) {
         --counts[order[i]];
         ++left;

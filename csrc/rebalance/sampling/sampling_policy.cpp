@@ -208,9 +208,24 @@ std::vector<int64_t> SamplingPolicy::draw_counts(int64_t epoch) const {
         counts[c] = class_counts_[c] == 0 ? 0 : (wanted < 0 ? class_counts_[c] : wanted);
       }
       return counts;
-    case PolicyKind::Dynamic:
-      return bounded_proportional(class_counts_, weights(epoch), options_.floor(),
-                                  options_.ceiling(), budget());
+    case PolicyKind::Dynamic: {
+      // Only non-empty classes take part (an empty one is held at 0): the bisection then
+      // costs O(present classes), not O(C).
+      const auto w = weights(epoch);
+      std::vector<size_t> present;
+      std::vector<int64_t> n;
+      std::vector<double> wp;
+      for (size_t c = 0; c < num; ++c) {
+        if (class_counts_[c] == 0) continue;
+        present.push_back(c);
+        n.push_back(class_counts_[c]);
+        wp.push_back(w[c]);
+      }
+      const auto split =
+          bounded_proportional(n, wp, options_.floor(), options_.ceiling(), budget());
+      for (size_t i = 0; i < present.size(); ++i) counts[present[i]] = split[i];
+      return counts;
+    }
     default:
       return largest_remainder(weights(epoch), budget());
   }

@@ -57,9 +57,10 @@ class AdaptiveSampler(torch.utils.data.Sampler):
             float(step), float(smoothing), float(floor), float(ceiling),
             _explicit_counts(counts, int(num_classes)), int(seed), int(rank), int(num_replicas),
             bool(drop_last), bool(log_epochs))
-        empty = torch.nonzero(self._impl.class_counts() == 0).flatten().tolist()
+        empty = torch.nonzero(self._impl.class_counts() == 0).flatten()[:21].tolist()
         if empty:
-            warnings.warn(f"AdaptiveSampler: classes {empty} have no samples; they are skipped")
+            warnings.warn(f"AdaptiveSampler: classes {_short(empty)} have no samples; they are "
+                          "skipped")
 
     def __iter__(self) -> Iterator[int]:
         return iter(self._impl.indices().tolist())
@@ -125,6 +126,11 @@ class AdaptiveSampler(torch.utils.data.Sampler):
         impl = torch.classes.rebalance.AdaptiveSampler(torch.zeros(1, dtype=torch.int64), 1)
         impl.load_state(state["state"])
         self._impl = impl
+
+
+def _short(classes):
+    """The first 20 classes of a list as "[a, b, ...]" (millions of empty classes stay short)."""
+    return str(classes[:20])[:-1] + (", ...]" if len(classes) > 20 else "]")
 
 
 def _explicit_counts(counts: _Counts, num_classes: int) -> Optional[torch.Tensor]:
