@@ -1,4 +1,5 @@
 // Schemas and kernels of per-class evaluation: the confusion matrix op and ClassMetrics.
+#include "rebalance/checkpoint.h"
 #include "rebalance/metrics/class_metrics.h"
 #include "rebalance/ops/cpu/confusion_matrix_kernel.h"
 
@@ -31,9 +32,14 @@ TORCH_LIBRARY_FRAGMENT(rebalance, m) {
       .def("num_classes", &ClassMetrics::num_classes)
       .def("ignore_index", &ClassMetrics::ignore_index)
       .def("previous_f1", [](const MetricsPtr& self) { return self->previous_f1(); })
-      .def_pickle([](const MetricsPtr& self) { return self->serialize(); },
-                  [](ClassMetrics::SerializedState state) {
-                    return ClassMetrics::from_serialized(std::move(state));
+      .def("state_bytes", [](const MetricsPtr& self) { return self->state_bytes(); })
+      .def("load_state_bytes",
+           [](const MetricsPtr& self, const at::Tensor& bytes) { self->load_state_bytes(bytes); })
+      .def_pickle([](const MetricsPtr& self) { return self->state_bytes(); },
+                  [](c10::IValue state) {
+                    auto m = c10::make_intrusive<ClassMetrics>(1);
+                    m->load_state_bytes(rebalance::checkpoint::pickled_bytes("ClassMetrics", state));
+                    return m;
                   });
 }
 

@@ -1,11 +1,9 @@
 // torch.classes.rebalance.AdaptiveSampler: the epoch-plan sampler for Python and TorchScript.
+#include "rebalance/checkpoint.h"
 #include "rebalance/sampling/adaptive_sampler.h"
 
 #include <ATen/ATen.h>
 #include <torch/custom_class.h>
-#include <torch/serialize/archive.h>
-
-#include <cstring>
 
 namespace {
 
@@ -18,31 +16,9 @@ using Holder = c10::intrusive_ptr<AdaptiveSamplerHolder>;
 
 at::Tensor long_tensor(const std::vector<int64_t>& v) { return at::tensor(v, at::kLong); }
 
-// The complete state, written by AdaptiveSampler::save, as uint8 bytes.
-at::Tensor state_bytes(const Holder& self) {
-  torch::serialize::OutputArchive archive;
-  self->sampler.save(archive);
-  std::vector<uint8_t> bytes;
-  archive.save_to([&](const void* data, size_t size) {
-    const auto* first = static_cast<const uint8_t*>(data);
-    bytes.insert(bytes.end(), first, first + size);
-    return size;
-  });
-  at::Tensor out = at::empty({static_cast<int64_t>(bytes.size())}, at::kByte);
-  std::memcpy(out.data_ptr<uint8_t>(), bytes.data(), bytes.size());
-  return out;
-}
-
 Holder from_state_bytes(const at::Tensor& state) {
-  TORCH_CHECK_VALUE(state.scalar_type() == at::kByte && state.dim() == 1,
-                    "AdaptiveSampler.__setstate__: expected uint8 (bytes,), got ",
-                    state.scalar_type(), " ", state.sizes());
-  const at::Tensor bytes = state.contiguous();
   rebalance::AdaptiveSampler sampler(at::zeros({1}, at::kLong), 1);
-  torch::serialize::InputArchive archive;
-  archive.load_from(reinterpret_cast<const char*>(bytes.data_ptr<uint8_t>()),
-                    static_cast<size_t>(bytes.numel()));
-  sampler.load(archive);
+  sampler.load_state_bytes(state);
   return c10::make_intrusive<AdaptiveSamplerHolder>(std::move(sampler));
 }
 
@@ -126,11 +102,14 @@ TORCH_LIBRARY_FRAGMENT(rebalance, m) {
              return long_tensor(std::vector<int64_t>(batch->begin(), batch->end()));
            })
       .def("position", [](const Holder& self) { return self->sampler.position(); })
-      .def("state", [](const Holder& self) { return state_bytes(self); })
+      .def("state", [](const Holder& self) { return self->sampler.state_bytes(); })
       .def("load_state",
            [](const Holder& self, const at::Tensor& state) {
-             self->sampler = from_state_bytes(state)->sampler;
+             self->sampler.load_state_bytes(state);
            })
-      .def_pickle([](const Holder& self) { return state_bytes(self); },
-                  [](at::Tensor state) { return from_state_bytes(state); });
+      .def_pickle([](const Holder& self) { return self->sampler.state_bytes(); },
+                  [](c10::IValue state) {
+                    return from_state_bytes(
+                        rebalance::checkpoint::pickled_bytes("AdaptiveSampler", state));
+                  });
 }

@@ -1,4 +1,6 @@
 // torch.classes.rebalance.PhaseScheduler.
+#include "rebalance/checkpoint.h"
+#include "rebalance/errors.h"
 #include "rebalance/schedule/phase_scheduler.h"
 #include "rebalance/schedule/presets.h"
 
@@ -30,7 +32,11 @@ TORCH_LIBRARY_FRAGMENT(rebalance, m) {
       .def_static("from_phases",
                   [](std::vector<std::string> specs, double recall_alarm) {
                     std::vector<PhaseOptions> phases;
-                    for (const auto& spec : specs) phases.push_back(PhaseOptions::from_string(spec));
+                    rebalance::with_errors_named("PhaseScheduler.from_phases", "PhaseOptions", [&] {
+                      for (const auto& spec : specs) {
+                        phases.push_back(PhaseOptions::from_string(spec));
+                      }
+                    });
                     return c10::make_intrusive<PhaseScheduler>(std::move(phases), recall_alarm);
                   })
       .def_static("preset_phases",
@@ -61,9 +67,13 @@ TORCH_LIBRARY_FRAGMENT(rebalance, m) {
       .def("best_macro_f1", &PhaseScheduler::best_macro_f1)
       .def("best_epoch", &PhaseScheduler::best_epoch)
       .def("describe", &PhaseScheduler::describe)
-      .def_pickle(
-          [](const Self& self) { return self->serialize(); },
-          [](PhaseScheduler::SerializedState state) {
-            return PhaseScheduler::from_serialized(state);
-          });
+      .def("state", [](const Self& self) { return self->state_bytes(); })
+      .def("load_state",
+           [](const Self& self, const at::Tensor& state) { self->load_state_bytes(state); })
+      .def_pickle([](const Self& self) { return self->state_bytes(); },
+                  [](c10::IValue state) {
+                    auto s = PhaseScheduler::preset("standard", 1);
+                    s->load_state_bytes(rebalance::checkpoint::pickled_bytes("PhaseScheduler", state));
+                    return s;
+                  });
 }

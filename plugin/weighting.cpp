@@ -1,5 +1,6 @@
 // Schemas and kernels of class weighting: static class weights, the logit-adjusted
 // cross-entropy and DynamicClassWeights.
+#include "rebalance/checkpoint.h"
 #include "rebalance/metrics/class_report.h"
 #include "rebalance/weighting/class_weights.h"
 #include "rebalance/weighting/cluster_count.h"
@@ -72,9 +73,15 @@ TORCH_LIBRARY_FRAGMENT(rebalance, m) {
       .def("weights_double", [](const WeightsPtr& self) { return self->weights_double(); })
       .def("base_weights", [](const WeightsPtr& self) { return self->base_weights(); })
       .def("epoch", &DynamicClassWeights::epoch)
-      .def_pickle([](const WeightsPtr& self) { return self->serialize(); },
-                  [](DynamicClassWeights::SerializedState state) {
-                    return DynamicClassWeights::from_serialized(std::move(state));
+      .def("state", [](const WeightsPtr& self) { return self->state_bytes(); })
+      .def("load_state",
+           [](const WeightsPtr& self, const at::Tensor& state) { self->load_state_bytes(state); })
+      .def_pickle([](const WeightsPtr& self) { return self->state_bytes(); },
+                  [](c10::IValue state) {
+                    auto w = c10::make_intrusive<DynamicClassWeights>(at::ones({1}, at::kDouble));
+                    w->load_state_bytes(
+                        rebalance::checkpoint::pickled_bytes("DynamicClassWeights", state));
+                    return w;
                   });
 }
 

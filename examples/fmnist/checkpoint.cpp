@@ -32,11 +32,12 @@ c10::IValue read(torch::serialize::InputArchive& archive, const std::string& key
 } // namespace
 
 void save_checkpoint(const std::string& path, const RecipeState& state) {
-  torch::serialize::OutputArchive archive, model, optimizer, sampler, weights, best;
+  torch::serialize::OutputArchive archive, model, optimizer, sampler, weights, scheduler, best;
   state.model->save(model);
   state.optimizer.save(optimizer);
   state.sampler.save(sampler);
   state.dynamic_weights.save(weights);
+  state.scheduler->save(scheduler);
   const auto& progress = state.progress;
   for (size_t i = 0; i < progress.best_state.size(); ++i) {
     best.write(std::to_string(i), progress.best_state[i]);
@@ -46,11 +47,7 @@ void save_checkpoint(const std::string& path, const RecipeState& state) {
   archive.write("sampler", sampler);
   archive.write("dynamic_weights", weights);
   archive.write("best_state", best);
-  const auto [phases, counters, values, recall] = state.scheduler->serialize();
-  archive.write("scheduler_phases", c10::IValue(phases));
-  archive.write("scheduler_counters", counters);
-  archive.write("scheduler_values", values);
-  archive.write("scheduler_best_recall", recall);
+  archive.write("scheduler", scheduler);
   archive.write("epoch", c10::IValue(progress.epoch));
   archive.write("step", c10::IValue(progress.step));
   archive.write("applied_phase", c10::IValue(progress.applied_phase));
@@ -67,26 +64,21 @@ void save_checkpoint(const std::string& path, const RecipeState& state) {
 }
 
 void load_checkpoint(const std::string& path, const RecipeState& state) {
-  torch::serialize::InputArchive archive, model, optimizer, sampler, weights, best;
+  torch::serialize::InputArchive archive, model, optimizer, sampler, weights, scheduler, best;
   archive.load_from(path);
   archive.read("model", model);
   archive.read("optimizer", optimizer);
   archive.read("sampler", sampler);
   archive.read("dynamic_weights", weights);
   archive.read("best_state", best);
+  archive.read("scheduler", scheduler);
   state.model->load(model);
   state.optimizer.load(optimizer);
   state.sampler.load(sampler);
   state.dynamic_weights.load(weights);
+  state.scheduler->load(scheduler);
 
-  torch::Tensor counters, values, recall, val_f1, draws, generator;
-  archive.read("scheduler_counters", counters);
-  archive.read("scheduler_values", values);
-  archive.read("scheduler_best_recall", recall);
-  const auto phases =
-      c10::impl::toTypedList<std::string>(read(archive, "scheduler_phases").toList());
-  state.scheduler = rebalance::PhaseScheduler::from_serialized(
-      std::make_tuple(phases.vec(), counters, values, recall));
+  torch::Tensor val_f1, draws, generator;
 
   auto& progress = state.progress;
   progress.epoch = read(archive, "epoch").toInt();

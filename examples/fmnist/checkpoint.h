@@ -47,7 +47,7 @@ struct RecipeState {
 /// moment leaves either the previous checkpoint or the new one, never a torn file.
 void save_checkpoint(const std::string& path, const RecipeState& state);
 
-/// Replaces the state by what save_checkpoint wrote (the scheduler by a new object).
+/// Replaces the state by what save_checkpoint wrote.
 void load_checkpoint(const std::string& path, const RecipeState& state);
 
 } // namespace fmnist

@@ -1,19 +1,39 @@
 #include "rebalance/metrics/class_metrics.h"
 
+#include "rebalance/bounds.h"
+#include "rebalance/checkpoint.h"
+#include "rebalance/errors.h"
 #include "rebalance/ops/confusion_matrix.h"
+
+#include <torch/serialize/input-archive.h>
+#include <torch/serialize/output-archive.h>
 
 namespace rebalance {
 
+namespace {
+
+constexpr const char* kClass = "ClassMetrics";
+constexpr int64_t kStateVersion = 1;
+// Counts whose total stays below 2^62 keep every row, column and report sum in int64.
+constexpr double kMaxTotal = 0x1p62;
+
+double total_of(const at::Tensor& counts) { return counts.sum(at::kDouble).item<double>(); }
+
+} // namespace
+
 ClassMetrics::ClassMetrics(int64_t num_classes, int64_t ignore_index)
     : num_classes_(num_classes), ignore_index_(ignore_index) {
-  TORCH_CHECK_VALUE(num_classes >= 1, "ClassMetrics: num_classes must be >= 1, got ",
-                    num_classes);
+  check_num_classes(kClass, "num_classes", num_classes);
+  check_allocation(kClass, "the confusion matrix of num_classes² counts",
+                   checked_mul(kClass, "num_classes²", num_classes, num_classes), 8);
   state_ = at::zeros({num_classes, num_classes}, at::kLong);
   previous_f1_ = at::empty({0}, at::kDouble);
 }
 
 void ClassMetrics::update(const at::Tensor& input, const at::Tensor& target) {
-  const at::Tensor counts = confusion_matrix(input.detach(), target, num_classes_, ignore_index_);
+  const at::Tensor counts = with_errors_named("ClassMetrics.update", "confusion_matrix", [&] {
+    return confusion_matrix(input.detach(), target, num_classes_, ignore_index_);
+  });
   // The state follows the inputs' device (one copy when it changes, none per batch), so a
   // CUDA state can be all-reduced over NCCL and updates never wait for the device.
   if (state_.device() != counts.device()) state_ = state_.to(counts.device());
@@ -41,39 +61,86 @@ at::Tensor ClassMetrics::checked_counts(const char* what, const at::Tensor& conf
                    confusion.scalar_type());
   const at::Tensor counts = confusion.detach().to(at::kLong);
   TORCH_CHECK_VALUE(counts.ge(0).all().item<bool>(), "ClassMetrics.", what,
-                    ": counts must be non-negative");
+                    ": counts must be non-negative, got minimum ", counts.min().item<int64_t>());
   return counts.to(state_.device());
 }
 
+void ClassMetrics::check_total(const char* what, const at::Tensor& counts) const {
+  const double total = total_of(state_) + total_of(counts);
+  TORCH_CHECK_VALUE(total < kMaxTotal, "ClassMetrics.", what, ": the counts would total ", total,
+                    ", more than the 2^62 whose sums int64 holds");
+}
+
 void ClassMetrics::set_state(const at::Tensor& confusion) {
-  state_.copy_(checked_counts("set_state", confusion));
+  const at::Tensor counts = checked_counts("set_state", confusion);
+  TORCH_CHECK_VALUE(total_of(counts) < kMaxTotal, "ClassMetrics.set_state: the counts total ",
+                    total_of(counts), ", more than the 2^62 whose sums int64 holds");
+  state_.copy_(counts);
 }
 
 void ClassMetrics::merge(const ClassMetrics& other) {
   TORCH_CHECK_VALUE(other.num_classes_ == num_classes_, "ClassMetrics.merge: expected ",
                     num_classes_, " classes, got ", other.num_classes_);
+  check_total("merge", other.state_);
   state_.add_(other.state_.to(state_.device()));
 }
 
 void ClassMetrics::merge(const at::Tensor& confusion) {
-  state_.add_(checked_counts("merge", confusion));
+  const at::Tensor counts = checked_counts("merge_state", confusion);
+  check_total("merge_state", counts);
+  state_.add_(counts);
 }
 
-ClassMetrics::SerializedState ClassMetrics::serialize() const {
+void ClassMetrics::write_fields(torch::serialize::OutputArchive& archive) const {
+  archive.write("num_classes", num_classes_);
+  archive.write("ignore_index", ignore_index_);
   // Checkpoints hold a CPU state whatever the device, so they load anywhere.
-  return SerializedState(num_classes_, ignore_index_, state_.to(at::kCPU).clone(),
-                         previous_f1_.clone());
+  archive.write("state", state_.to(at::kCPU));
+  archive.write("previous_f1", previous_f1_);
 }
 
-c10::intrusive_ptr<ClassMetrics> ClassMetrics::from_serialized(SerializedState s) {
-  auto m = c10::make_intrusive<ClassMetrics>(std::get<0>(s), std::get<1>(s));
-  m->set_state(std::get<2>(s));
-  const at::Tensor& previous = std::get<3>(s);
-  TORCH_CHECK_VALUE(previous.numel() == 0 || previous.numel() == m->num_classes_,
-                    "ClassMetrics: previous F1 must have 0 or ", m->num_classes_,
-                    " entries, got ", previous.numel());
-  m->previous_f1_ = previous.to(at::kCPU, at::kDouble).reshape({previous.numel()}).clone();
-  return m;
+void ClassMetrics::read_fields(torch::serialize::InputArchive& archive) {
+  c10::IValue num_classes, ignore_index;
+  at::Tensor state, previous;
+  archive.read("num_classes", num_classes);
+  archive.read("ignore_index", ignore_index);
+  archive.read("state", state);
+  archive.read("previous_f1", previous);
+  ClassMetrics m(num_classes.toInt(), ignore_index.toInt());
+  m.set_state(state);
+  TORCH_CHECK_VALUE(previous.dim() == 1 &&
+                        (previous.numel() == 0 || previous.numel() == m.num_classes_),
+                    "previous F1 must have 0 or ", m.num_classes_, " entries, got shape ",
+                    previous.sizes());
+  m.previous_f1_ = previous.to(at::kCPU, at::kDouble).contiguous().clone();
+  TORCH_CHECK_VALUE(m.previous_f1_.isfinite().all().item<bool>() &&
+                        m.previous_f1_.ge(0).all().item<bool>() &&
+                        m.previous_f1_.le(1).all().item<bool>(),
+                    "previous F1 values must be in [0, 1]");
+  num_classes_ = m.num_classes_;
+  ignore_index_ = m.ignore_index_;
+  state_ = m.state_;
+  previous_f1_ = m.previous_f1_;
+}
+
+void ClassMetrics::save(torch::serialize::OutputArchive& archive) const {
+  checkpoint::save(archive, kClass, kStateVersion,
+                   [&](torch::serialize::OutputArchive& a) { write_fields(a); });
+}
+
+void ClassMetrics::load(torch::serialize::InputArchive& archive) {
+  checkpoint::load(archive, kClass, kStateVersion,
+                   [&](torch::serialize::InputArchive& a, int64_t) { read_fields(a); });
+}
+
+at::Tensor ClassMetrics::state_bytes() const {
+  return checkpoint::to_bytes(kClass, kStateVersion,
+                              [&](torch::serialize::OutputArchive& a) { write_fields(a); });
+}
+
+void ClassMetrics::load_state_bytes(const at::Tensor& bytes) {
+  checkpoint::from_bytes(kClass, kStateVersion, bytes,
+                         [&](torch::serialize::InputArchive& a, int64_t) { read_fields(a); });
 }
 
 } // namespace rebalance

@@ -6,7 +6,13 @@
 #include <ATen/core/ivalue.h>
 
 #include <string>
-#include <tuple>
+
+namespace torch {
+namespace serialize {
+class InputArchive;
+class OutputArchive;
+} // namespace serialize
+} // namespace torch
 
 namespace rebalance {
 
@@ -17,10 +23,8 @@ namespace rebalance {
 /// NCCL for a CUDA state, gloo for a CPU one) or merge(). Reports are computed on the CPU.
 class ClassMetrics : public torch::CustomClassHolder {
  public:
-  /// Pickled form: (num_classes, ignore_index, state (C × C), previous F1 (C, or empty)).
-  using SerializedState = std::tuple<int64_t, int64_t, at::Tensor, at::Tensor>;
-
-  /// num_classes: C >= 1; targets equal to ignore_index (default -100) are skipped.
+  /// num_classes: 1 <= C <= kMaxClasses with a C × C matrix that fits in memory; targets equal
+  /// to ignore_index (default -100) are skipped.
   explicit ClassMetrics(int64_t num_classes, int64_t ignore_index = -100);
 
   /// Adds a batch: input is logits (N, C, d1, ...) or int64 predictions with target's shape;
@@ -44,10 +48,12 @@ class ClassMetrics : public torch::CustomClassHolder {
   /// updates this object (until an update() from another device moves it).
   const at::Tensor& state() const { return state_; }
 
-  /// Replaces the state with a copy of confusion (C × C, non-negative integer counts).
+  /// Replaces the state with a copy of confusion (C × C, non-negative integer counts totalling
+  /// less than 2^62).
   void set_state(const at::Tensor& confusion);
 
-  /// Adds another object's counts (same num_classes; copied to this state's device).
+  /// Adds another object's counts (same num_classes; copied to this state's device; the total
+  /// stays below 2^62).
   void merge(const ClassMetrics& other);
 
   /// Adds a C × C count matrix (e.g. a state received from another rank).
@@ -62,13 +68,24 @@ class ClassMetrics : public torch::CustomClassHolder {
   /// F1 of the previous epoch (size C, float64), or an empty tensor when there is none.
   const at::Tensor& previous_f1() const { return previous_f1_; }
 
-  /// State for def_pickle / checkpoints (the counts as a CPU tensor); from_serialized restores
-  /// it exactly, on the CPU.
-  SerializedState serialize() const;
-  static c10::intrusive_ptr<ClassMetrics> from_serialized(SerializedState state);
+  /// Writes num_classes, ignore_index, the counts (as a CPU tensor,
+  /// so a checkpoint loads anywhere) and the previous F1 exactly, as one framed
+  /// entry with a version and a CRC32 (rebalance/checkpoint.h).
+  void save(torch::serialize::OutputArchive& archive) const;
+  /// Restores what save() wrote after checking the frame and the values (counts >= 0 with a
+  /// total below 2^62, previous F1 in [0, 1]); ValueError "ClassMetrics: corrupted or
+  /// incompatible checkpoint: ..." otherwise (the object is then unchanged).
+  void load(torch::serialize::InputArchive& archive);
+  /// The state save() writes, as framed uint8 bytes (the pickled form).
+  at::Tensor state_bytes() const;
+  /// load() from state_bytes().
+  void load_state_bytes(const at::Tensor& bytes);
 
  private:
   at::Tensor checked_counts(const char* what, const at::Tensor& confusion) const;
+  void check_total(const char* what, const at::Tensor& counts) const;
+  void write_fields(torch::serialize::OutputArchive& archive) const;
+  void read_fields(torch::serialize::InputArchive& archive);
 
   int64_t num_classes_;
   int64_t ignore_index_;

@@ -1,5 +1,7 @@
 #include "rebalance/ops/confusion_matrix.h"
 
+#include "rebalance/bounds.h"
+
 #include <ATen/core/dispatch/Dispatcher.h>
 
 namespace rebalance {
@@ -17,7 +19,9 @@ namespace detail {
 bool check_confusion_matrix_args(const at::Tensor& input, const at::Tensor& target,
                                  int64_t num_classes) {
   constexpr const char* op = "confusion_matrix";
-  TORCH_CHECK_VALUE(num_classes >= 1, op, ": num_classes must be >= 1, got ", num_classes);
+  check_num_classes(op, "num_classes", num_classes);
+  check_allocation(op, "the num_classes² counts of the matrix",
+                   checked_mul(op, "num_classes²", num_classes, num_classes), 8);
   TORCH_CHECK_TYPE(target.scalar_type() == at::kLong, op,
                    ": target must be int64 class indices, got ", target.scalar_type());
   const bool logits = at::isFloatingType(input.scalar_type());

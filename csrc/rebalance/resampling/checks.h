@@ -1,5 +1,7 @@
 #pragma once
 
+#include "rebalance/bounds.h"
+
 #include <ATen/ATen.h>
 
 #include <cstdint>
@@ -15,7 +17,8 @@ constexpr int64_t kDefaultMemoryBudget = int64_t{64} << 20;
 void check_features(const char* op, const at::Tensor& x);
 
 /// Checks labels against features x (n × d): 1-D integer tensor of length n, values >= 0
-/// and < num_classes when num_classes > 0. Returns the labels as int64 on the CPU.
+/// and < num_classes when num_classes > 0 (< kMaxClasses otherwise). Returns the labels as
+/// int64 on the CPU.
 at::Tensor check_labels(const char* op, const at::Tensor& x, const at::Tensor& y,
                         int64_t num_classes = -1);
 
@@ -34,6 +37,20 @@ void check_neighbors(const char* op, const char* what, int64_t k);
 
 /// Checks the memory budget (bytes): must be positive.
 void check_budget(const char* op, int64_t memory_budget);
+
+/// How distances between rows of a and b (same dtype family) are computed so that squared
+/// norms neither overflow nor underflow: in `dtype` (float32 for float32/16 and bfloat16 data
+/// whose largest magnitude M has 4 d M² <= 2^100 and M² >= 2^-60, else float64), after scaling
+/// every value by 2^exponent (exact; non-zero only for float64 data outside the float64
+/// range with the same margins, 4 d M² <= 2^1000 and M² >= 2^-960).
+struct DistanceScale {
+  at::ScalarType dtype;
+  int exponent;
+};
+DistanceScale distance_scale(const at::Tensor& a, const at::Tensor& b);
+
+/// x in `s.dtype`, scaled by 2^s.exponent.
+at::Tensor apply_scale(const at::Tensor& x, const DistanceScale& s);
 
 } // namespace resampling
 } // namespace rebalance

@@ -15,6 +15,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> cluster_centroids(
     int64_t seed, int64_t memory_budget) {
   constexpr const char* op = "cluster_centroids";
   resampling::check_features(op, x);
+  resampling::check_budget(op, memory_budget);
   const auto labels = resampling::check_labels(op, x, y);
   const bool hard = voting == "hard";
   TORCH_CHECK_VALUE(hard || voting == "soft", op, ": voting must be \"soft\" or \"hard\", got \"",
@@ -37,10 +38,10 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> cluster_centroids(
       source.push_back(idx);
     } else if (target[c] > 0) {
       const auto centres =
-          std::get<0>(kmeans(xc, target[c], max_iter, tol, seed, memory_budget));
+          std::get<0>(detail::kmeans_impl(op, xc, target[c], max_iter, tol, seed, memory_budget));
       if (hard) {
         const auto nearest =
-            std::get<1>(detail::knn_impl(centres, xc, 1, at::Tensor(), memory_budget, false))
+            std::get<1>(detail::knn_for(op, centres, xc, 1, at::Tensor(), memory_budget, false))
                 .select(1, 0);
         rows.push_back(xc.index_select(0, nearest));
         source.push_back(idx.index_select(0, nearest.to(at::kCPU)));

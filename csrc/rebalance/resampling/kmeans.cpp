@@ -152,7 +152,15 @@ at::Tensor kmeans_plus_plus(const at::Tensor& x, int64_t k, at::Generator& gen) 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> kmeans(const at::Tensor& x, int64_t n_clusters,
                                                       int64_t max_iter, double tol, int64_t seed,
                                                       int64_t memory_budget) {
-  constexpr const char* op = "kmeans";
+  return detail::kmeans_impl("kmeans", x, n_clusters, max_iter, tol, seed, memory_budget);
+}
+
+namespace detail {
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> kmeans_impl(const char* op, const at::Tensor& x,
+                                                           int64_t n_clusters, int64_t max_iter,
+                                                           double tol, int64_t seed,
+                                                           int64_t memory_budget) {
   resampling::check_features(op, x);
   resampling::check_budget(op, memory_budget);
   TORCH_CHECK_VALUE(n_clusters >= 1 && n_clusters <= x.size(0), op,
@@ -161,8 +169,11 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> kmeans(const at::Tensor& x, int64
   TORCH_CHECK_VALUE(max_iter >= 1, op, ": max_iter must be >= 1, got ", max_iter);
   TORCH_CHECK_VALUE(tol >= 0, op, ": tol must be >= 0, got ", tol);
   c10::NoGradGuard no_grad;
-  const auto ct = x.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
-  const auto xs = x.to(ct).contiguous();
+  // Squared distances that would overflow or underflow float32 run in float64 (scaled by a
+  // power of two if float64 would too); centres and inertia are scaled back at the end.
+  const auto scale = resampling::distance_scale(x, x);
+  const auto ct = scale.dtype;
+  const auto xs = resampling::apply_scale(x, scale).contiguous();
   auto gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(seed));
   auto centres = kmeans_plus_plus(xs, n_clusters, gen);
   const double shift_tol = tol * xs.to(at::kDouble).var(0, /*unbiased=*/false).mean().item<double>();
@@ -190,9 +201,16 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> kmeans(const at::Tensor& x, int64
     }
   }
   labels = std::get<0>(detail::nearest_centre(xs, centres, memory_budget));
-  const auto inertia =
+  auto inertia =
       (xs.to(at::kDouble) - centres.index_select(0, labels).to(at::kDouble)).pow(2).sum();
+  if (scale.exponent != 0) {
+    const double undo = std::ldexp(1.0, -scale.exponent);
+    centres = centres * undo;
+    inertia = inertia * undo * undo;
+  }
   return {centres.to(x.scalar_type()), labels, inertia};
 }
+
+} // namespace detail
 
 } // namespace rebalance

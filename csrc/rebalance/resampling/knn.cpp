@@ -1,5 +1,6 @@
 #include "rebalance/resampling/knn.h"
 
+#include "rebalance/errors.h"
 #include "rebalance/resampling/device_path.h"
 
 #include <c10/core/GradMode.h>
@@ -29,7 +30,10 @@ constexpr int64_t kExtraCandidates = 3;
 
 double approx_error(double qnorm2, double rmax2, int64_t d, double u) {
   const double s = std::sqrt(qnorm2) + std::sqrt(rmax2);
-  return 2.0 * static_cast<double>(d + 2) * u * s * s;
+  // Each of the 2d + 4 roundings may also lose up to the smallest normal number to underflow
+  // (flush-to-zero included): 2^-126 (float32), 2^-1022 (float64).
+  const double tiny = u < 0x1p-30 ? 0x1p-1022 : 0x1p-126;
+  return 2.0 * static_cast<double>(d + 2) * (u * s * s + tiny);
 }
 
 double unit_roundoff(const at::Tensor& q) {
@@ -54,18 +58,26 @@ std::tuple<at::Tensor, at::Tensor> knn_impl(const at::Tensor& query, const at::T
                     query.size(1), " and ", reference.size(1));
   TORCH_CHECK_VALUE(query.device() == reference.device(), kOp, ": reference must be on ",
                     query.device(), ", got ", reference.device());
+  TORCH_CHECK_TYPE(query.scalar_type() == reference.scalar_type(), kOp,
+                   ": reference must have the dtype of query (", query.scalar_type(), "), got ",
+                   reference.scalar_type());
   const bool has_self = self_index.defined();
   const int64_t nq = query.size(0), nr = reference.size(0);
   const int64_t available = nr - (has_self ? 1 : 0);
   TORCH_CHECK_VALUE(k <= available, kOp, ": k must be at most the number of reference rows",
                     has_self ? " minus one (self excluded)" : "", " (", available, "), got ", k);
   c10::NoGradGuard no_grad;
-  const auto ct = query.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
+  // float32 squared norms that would overflow or underflow break the rounding bound of the
+  // proof: such data is searched in float64 (scaled by a power of two if float64 would too).
+  const auto scale = resampling::distance_scale(query, reference);
   const auto dev = query.device();
-  KnnProblem p{query.to(ct).contiguous(), reference.to(ct).contiguous(),
-               has_self ? self_index.to(dev, at::kLong).contiguous() : at::Tensor(), k,
+  const auto q = resampling::apply_scale(query, scale).contiguous();
+  const auto r = reference.is_same(query) ? q : resampling::apply_scale(reference, scale).contiguous();
+  KnnProblem p{q, r, has_self ? self_index.to(dev, at::kLong).contiguous() : at::Tensor(), k,
                std::min<int64_t>(available, k + kExtraCandidates), memory_budget,
                symmetric && has_self && query.is_same(reference)};
+  check_allocation(kOp, "k neighbours for every query row (rows × k)",
+                   checked_mul(kOp, "rows × k", nq, k), 16);
   auto out_d = at::empty({nq, k}, query.options().dtype(at::kDouble));
   auto out_i = at::empty({nq, k}, query.options().dtype(at::kLong));
   if (nq > 0) {
@@ -75,7 +87,19 @@ std::tuple<at::Tensor, at::Tensor> knn_impl(const at::Tensor& query, const at::T
       knn_cpu(p, out_d, out_i);
     }
   }
+  if (scale.exponent != 0) {
+    out_d.mul_(std::ldexp(1.0, -scale.exponent)).mul_(std::ldexp(1.0, -scale.exponent));
+  }
   return {out_d, out_i};
+}
+
+std::tuple<at::Tensor, at::Tensor> knn_for(const char* op, const at::Tensor& query,
+                                           const at::Tensor& reference, int64_t k,
+                                           const at::Tensor& self_index, int64_t memory_budget,
+                                           bool generic, bool symmetric) {
+  return with_errors_named(op, kOp, [&] {
+    return knn_impl(query, reference, k, self_index, memory_budget, generic, symmetric);
+  });
 }
 
 std::tuple<at::Tensor, at::Tensor> knn_kernel(const at::Tensor& query,

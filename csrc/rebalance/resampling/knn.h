@@ -39,6 +39,12 @@ std::tuple<at::Tensor, at::Tensor> knn_impl(const at::Tensor& query, const at::T
                                             int64_t memory_budget, bool generic,
                                             bool symmetric = false);
 
+/// knn_impl for the resampling op `op`: its errors name `op` instead of knn.
+std::tuple<at::Tensor, at::Tensor> knn_for(const char* op, const at::Tensor& query,
+                                           const at::Tensor& reference, int64_t k,
+                                           const at::Tensor& self_index, int64_t memory_budget,
+                                           bool generic, bool symmetric = false);
+
 /// Backend entry of the op rebalance::knn.
 std::tuple<at::Tensor, at::Tensor> knn_kernel(const at::Tensor& query,
                                               const at::Tensor& reference, int64_t k,

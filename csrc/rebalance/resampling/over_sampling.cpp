@@ -1,5 +1,6 @@
 #include "rebalance/resampling/over_sampling.h"
 
+#include "rebalance/bounds.h"
 #include "rebalance/resampling/device_path.h"
 #include "rebalance/resampling/knn.h"
 #include "rebalance/resampling/sampling_strategy.h"
@@ -17,12 +18,28 @@ using resampling::SamplingType;
 
 namespace {
 
+// Checks that the rows to generate (Σ of the positive targets), `row_bytes` each, fit in memory.
+void check_generated(const char* op, const resampling::ResolvedClasses& cls, int64_t row_bytes) {
+  int64_t total = 0;
+  for (const int64_t t : cls.target) {
+    if (t > 0) total = checked_add(op, "the number of samples to generate", total, t);
+  }
+  check_allocation(op, "the number of samples to generate", total, row_bytes);
+}
+
 resampling::ResolvedClasses over_sampling_classes(const char* op, const at::Tensor& x,
                                                   const at::Tensor& y, rebalance::string_view strategy,
                                                   double ratio,
-                                                  const rebalance::optional<at::Tensor>& counts) {
+                                                  const rebalance::optional<at::Tensor>& counts,
+                                                  int64_t memory_budget) {
   resampling::check_features(op, x);
-  return resampling::resolve_classes(op, x, y, SamplingType::Over, strategy, ratio, counts);
+  resampling::check_budget(op, memory_budget);
+  auto cls = resampling::resolve_classes(op, x, y, SamplingType::Over, strategy, ratio, counts);
+  // A new row: its features, its label and the draws that make it.
+  check_generated(op, cls, checked_add(op, "the row size",
+                                       checked_mul(op, "the row size", x.size(1), x.element_size()),
+                                       32));
+  return cls;
 }
 
 // out[s] = base + u_s · (partner − base), base = xc[rows[s]], partner = xc[nn[rows[s], cols[s]]]:
@@ -52,11 +69,32 @@ void interpolate_cpu(const at::Tensor& xc, const at::Tensor& nn, const at::Tenso
   });
 }
 
-// x_new = x[rows] + u · (x[nn[rows, cols]] − x[rows]) for class rows xc (on x's device).
+at::Tensor interpolate_in_type(const at::Tensor& xc, const at::Tensor& nn, const at::Tensor& rows,
+                               const at::Tensor& cols, const at::Tensor& u);
+
+// x_new = x[rows] + u · (x[nn[rows, cols]] − x[rows]) for class rows xc (on x's device). The
+// difference of two rows overflows when their values pass half the type's range (float16 at
+// ±4e4): such data, and float16/bfloat16 always, is interpolated in float64 and rounded back
+// (the result lies between the two rows, so it is finite).
 at::Tensor interpolate(const at::Tensor& xc, const at::Tensor& nn, const at::Tensor& rows,
                        const at::Tensor& cols, at::Generator& gen) {
   const auto dev = xc.device();
-  const auto u = at::rand({rows.size(0), 1}, gen, at::kDouble).to(dev, xc.scalar_type());
+  const auto st = xc.scalar_type();
+  const bool narrow = st != at::kFloat && st != at::kDouble;
+  const double limit = st == at::kDouble ? 0x1p1022 : 0x1p126;
+  if (narrow || (xc.numel() > 0 && xc.abs().max().item<double>() >= limit)) {
+    const auto u = at::rand({rows.size(0), 1}, gen, at::kDouble).to(dev);
+    const auto wide = st == at::kDouble ? xc * 0.5 : xc.to(at::kDouble);
+    auto out = interpolate_in_type(wide, nn, rows, cols, u);
+    return (st == at::kDouble ? out * 2.0 : out).to(st);
+  }
+  return interpolate_in_type(xc, nn, rows, cols,
+                             at::rand({rows.size(0), 1}, gen, at::kDouble).to(dev, st));
+}
+
+at::Tensor interpolate_in_type(const at::Tensor& xc, const at::Tensor& nn, const at::Tensor& rows,
+                               const at::Tensor& cols, const at::Tensor& u) {
+  const auto dev = xc.device();
   const auto st = xc.scalar_type();
   if (!resampling::use_generic_path(dev) && (st == at::kFloat || st == at::kDouble)) {
     const auto x = xc.contiguous();
@@ -103,6 +141,7 @@ at::Tensor random_over_sampler(const at::Tensor& y, rebalance::string_view strat
   const auto cls =
       resampling::resolve_classes(op, y.unsqueeze(1), y, SamplingType::Over, strategy, ratio,
                                   counts);
+  check_generated(op, cls, 24);  // the drawn position, the row index and the concatenation
   auto gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(seed));
   std::vector<at::Tensor> parts;
   for (size_t c = 0; c < cls.counts.size(); ++c) {
@@ -115,14 +154,17 @@ at::Tensor random_over_sampler(const at::Tensor& y, rebalance::string_view strat
   return (parts.empty() ? at::empty({0}, at::kLong) : at::cat(parts)).to(y.device());
 }
 
-std::tuple<at::Tensor, at::Tensor> smote(const at::Tensor& x, const at::Tensor& y,
-                                         rebalance::string_view strategy, double ratio,
-                                         const rebalance::optional<at::Tensor>& counts,
-                                         int64_t k_neighbors, int64_t seed,
-                                         int64_t memory_budget) {
-  constexpr const char* op = "smote";
+namespace {
+
+// SMOTE with errors naming `op` (smote, or smote_tomek that calls it).
+std::tuple<at::Tensor, at::Tensor> smote_impl(const char* op, const at::Tensor& x,
+                                              const at::Tensor& y, rebalance::string_view strategy,
+                                              double ratio,
+                                              const rebalance::optional<at::Tensor>& counts,
+                                              int64_t k_neighbors, int64_t seed,
+                                              int64_t memory_budget) {
   resampling::check_neighbors(op, "k_neighbors", k_neighbors);
-  const auto cls = over_sampling_classes(op, x, y, strategy, ratio, counts);
+  const auto cls = over_sampling_classes(op, x, y, strategy, ratio, counts, memory_budget);
   auto gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(seed));
   std::vector<at::Tensor> rows_out, labels_out;
   for (int64_t c = 0; c < static_cast<int64_t>(cls.counts.size()); ++c) {
@@ -135,13 +177,23 @@ std::tuple<at::Tensor, at::Tensor> smote(const at::Tensor& x, const at::Tensor& 
     const auto xc = class_rows(x, cls.members[c]);
     const auto self = at::arange(size, xc.options().dtype(at::kLong));
     const auto nn = std::get<1>(
-        detail::knn_impl(xc, xc, k_neighbors, self, memory_budget, false, /*symmetric=*/true));
+        detail::knn_for(op, xc, xc, k_neighbors, self, memory_budget, false, /*symmetric=*/true));
     const auto pick = at::randint(size * k_neighbors, {m}, gen, at::kLong);
     rows_out.push_back(interpolate(xc, nn, pick.div(k_neighbors, "floor"),
                                    pick.remainder(k_neighbors), gen));
     labels_out.push_back(at::full({m}, c, x.options().dtype(at::kLong)));
   }
   return concat(x, rows_out, labels_out);
+}
+
+} // namespace
+
+std::tuple<at::Tensor, at::Tensor> smote(const at::Tensor& x, const at::Tensor& y,
+                                         rebalance::string_view strategy, double ratio,
+                                         const rebalance::optional<at::Tensor>& counts,
+                                         int64_t k_neighbors, int64_t seed,
+                                         int64_t memory_budget) {
+  return smote_impl("smote", x, y, strategy, ratio, counts, k_neighbors, seed, memory_budget);
 }
 
 std::tuple<at::Tensor, at::Tensor> adasyn(const at::Tensor& x, const at::Tensor& y,
@@ -151,7 +203,7 @@ std::tuple<at::Tensor, at::Tensor> adasyn(const at::Tensor& x, const at::Tensor&
                                           int64_t memory_budget) {
   constexpr const char* op = "adasyn";
   resampling::check_neighbors(op, "n_neighbors", n_neighbors);
-  const auto cls = over_sampling_classes(op, x, y, strategy, ratio, counts);
+  const auto cls = over_sampling_classes(op, x, y, strategy, ratio, counts, memory_budget);
   TORCH_CHECK_VALUE(n_neighbors < x.size(0) || x.size(0) == 0, op, ": n_neighbors (",
                     n_neighbors, ") must be smaller than the number of rows (", x.size(0), ")");
   auto gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(seed));
@@ -166,7 +218,7 @@ std::tuple<at::Tensor, at::Tensor> adasyn(const at::Tensor& x, const at::Tensor&
     const auto idx = resampling::to_tensor(mem).to(x.device());
     const auto xc = x.index_select(0, idx);
     const auto nn_all =
-        std::get<1>(detail::knn_impl(xc, x, n_neighbors, idx, memory_budget, false))
+        std::get<1>(detail::knn_for(op, xc, x, n_neighbors, idx, memory_budget, false))
             .to(at::kCPU)
             .contiguous();
     const auto* p = nn_all.data_ptr<int64_t>();
@@ -192,7 +244,7 @@ std::tuple<at::Tensor, at::Tensor> adasyn(const at::Tensor& x, const at::Tensor&
     check_class_size(op, "n_neighbors", c, size, n_neighbors);
     const auto self = at::arange(size, xc.options().dtype(at::kLong));
     const auto nn = std::get<1>(
-        detail::knn_impl(xc, xc, n_neighbors, self, memory_budget, false, /*symmetric=*/true));
+        detail::knn_for(op, xc, xc, n_neighbors, self, memory_budget, false, /*symmetric=*/true));
     const auto r = resampling::to_tensor(rows);
     const auto cols = at::randint(n_neighbors, {r.size(0)}, gen, at::kLong);
     rows_out.push_back(interpolate(xc, nn, r, cols, gen));
@@ -205,7 +257,10 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> smote_tomek(
     const at::Tensor& x, const at::Tensor& y, rebalance::string_view strategy, double ratio,
     const rebalance::optional<at::Tensor>& counts, int64_t k_neighbors, int64_t seed,
     int64_t memory_budget) {
-  const auto generated = smote(x, y, strategy, ratio, counts, k_neighbors, seed, memory_budget);
+  // smote_impl checks every argument (memory_budget included) under this op's name; the
+  // cleaning step then runs on valid data.
+  const auto generated =
+      smote_impl("smote_tomek", x, y, strategy, ratio, counts, k_neighbors, seed, memory_budget);
   const auto& x_new = std::get<0>(generated);
   const auto& y_new = std::get<1>(generated);
   const auto kept = tomek_links(at::cat({x, x_new.to(x.scalar_type())}),

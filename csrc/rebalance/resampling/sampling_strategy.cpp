@@ -2,6 +2,7 @@
 
 #include "rebalance/resampling/checks.h"
 
+#include <cmath>
 #include <string>
 
 namespace rebalance {
@@ -99,19 +100,21 @@ std::vector<int64_t> from_ratio(const char* op, const std::vector<int64_t>& coun
     }
     return skip;
   };
+  // Targets are computed in double and checked there before the conversion to int64.
   if (type == SamplingType::Over) {
     const auto c = other(e.majority);
-    const auto n = static_cast<int64_t>(static_cast<double>(counts[e.majority]) * ratio -
-                                        static_cast<double>(counts[c]));
+    const double n =
+        std::floor(static_cast<double>(counts[e.majority]) * ratio - static_cast<double>(counts[c]));
     TORCH_CHECK_VALUE(n > 0, op, ": ratio ", ratio, " would remove samples from the minority ",
                       "class instead of generating some; increase it");
-    out[c] = n;
+    out[c] = clamped_floor(n, 0, counts[e.majority]);
   } else {
-    const auto n = static_cast<int64_t>(static_cast<double>(counts[e.minority]) / ratio);
+    const double n = std::floor(static_cast<double>(counts[e.minority]) / ratio);
     const auto c = other(e.minority);
-    TORCH_CHECK_VALUE(n <= counts[c], op, ": ratio ", ratio, " would add samples to the ",
-                      "majority class instead of removing some; increase it");
-    out[c] = n;
+    TORCH_CHECK_VALUE(n <= static_cast<double>(counts[c]), op, ": ratio ", ratio,
+                      " would add samples to the majority class instead of removing some (",
+                      counts[e.minority], " / ratio = ", n, " > ", counts[c], "); increase it");
+    out[c] = clamped_floor(n, 0, counts[c]);
   }
   return out;
 }
@@ -122,6 +125,7 @@ std::vector<int64_t> resolve_sampling_strategy(const char* op, const std::vector
                                                SamplingType type, rebalance::string_view strategy,
                                                double ratio,
                                                const rebalance::optional<at::Tensor>& targets) {
+  TORCH_CHECK_VALUE(!std::isnan(ratio), op, ": ratio must be a number (< 0: not given), got NaN");
   if (targets.has_value() && targets->defined()) {
     return from_targets(op, counts, type, *targets);
   }
@@ -178,6 +182,7 @@ at::Tensor sampling_strategy(const at::Tensor& y, rebalance::string_view samplin
   constexpr const char* op = "sampling_strategy";
   const auto type = resampling::parse_sampling_type(op, sampling_type);
   TORCH_CHECK_VALUE(y.dim() == 1, op, ": labels must be a 1-D tensor, got shape ", y.sizes());
+  if (num_classes > 0) check_num_classes(op, "num_classes", num_classes);
   const auto labels = resampling::check_labels(op, y.unsqueeze(1), y, num_classes);
   const auto n = resampling::class_counts(labels, num_classes);
   const auto target = resampling::resolve_sampling_strategy(op, n, type, strategy, ratio, counts);

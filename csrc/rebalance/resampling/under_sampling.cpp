@@ -110,6 +110,7 @@ at::Tensor tomek_links(const at::Tensor& x, const at::Tensor& y, rebalance::stri
                        const rebalance::optional<at::Tensor>& counts, int64_t memory_budget) {
   constexpr const char* op = "tomek_links";
   resampling::check_features(op, x);
+  resampling::check_budget(op, memory_budget);
   const auto labels = resampling::check_labels(op, x, y);
   const auto n = resampling::class_counts(labels);
   const auto target =
@@ -134,6 +135,7 @@ at::Tensor edited_nearest_neighbours(const at::Tensor& x, const at::Tensor& y,
                                      int64_t memory_budget) {
   constexpr const char* op = "edited_nearest_neighbours";
   resampling::check_features(op, x);
+  resampling::check_budget(op, memory_budget);
   const auto labels = resampling::check_labels(op, x, y);
   resampling::check_neighbors(op, "n_neighbors", n_neighbors);
   const bool all = kind_sel == "all";
@@ -156,7 +158,7 @@ at::Tensor edited_nearest_neighbours(const at::Tensor& x, const at::Tensor& y,
       continue;
     }
     const auto idx = resampling::to_tensor(m).to(x.device());
-    const auto nn = std::get<1>(detail::knn_impl(x.index_select(0, idx), x, n_neighbors, idx,
+    const auto nn = std::get<1>(detail::knn_for(op, x.index_select(0, idx), x, n_neighbors, idx,
                                                  memory_budget, false))
                         .to(at::kCPU)
                         .contiguous();
@@ -186,6 +188,7 @@ at::Tensor near_miss(const at::Tensor& x, const at::Tensor& y, rebalance::string
                      int64_t memory_budget) {
   constexpr const char* op = "near_miss";
   resampling::check_features(op, x);
+  resampling::check_budget(op, memory_budget);
   const auto labels = resampling::check_labels(op, x, y);
   resampling::check_neighbors(op, "n_neighbors", n_neighbors);
   const auto n = resampling::class_counts(labels);
@@ -215,7 +218,7 @@ at::Tensor near_miss(const at::Tensor& x, const at::Tensor& y, rebalance::string
       continue;
     }
     const auto query = x.index_select(0, resampling::to_tensor(m).to(x.device()));
-    const auto dist = std::get<0>(detail::knn_impl(query, reference, n_neighbors, at::Tensor(),
+    const auto dist = std::get<0>(detail::knn_for(op, query, reference, n_neighbors, at::Tensor(),
                                                    memory_budget, false))
                           .sqrt()
                           .to(at::kCPU)

@@ -1,5 +1,8 @@
 #include "rebalance/sampling/adaptive_sampler.h"
 
+#include "rebalance/bounds.h"
+#include "rebalance/checkpoint.h"
+#include "rebalance/errors.h"
 #include "rebalance/sampling/epoch_plan.h"
 #include "rebalance/sampling/label_index.h"
 
@@ -7,12 +10,18 @@
 #include <torch/serialize/archive.h>
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include <cstdio>
 #include <numeric>
 
 namespace rebalance {
+
+namespace {
+
+constexpr const char* kClass = "AdaptiveSampler";
+constexpr int64_t kStateVersion = 1;
+
+} // namespace
 
 struct AdaptiveSampler::State {
   State(const at::Tensor& labels, int64_t num_classes, AdaptiveSamplerOptions opts)
@@ -84,8 +93,7 @@ AdaptiveSampler::AdaptiveSampler(const at::Tensor& labels, int64_t num_classes,
     : state_(std::make_shared<State>(labels, num_classes, std::move(options))) {
   const auto empty = empty_classes(state_->index.counts());
   if (!empty.empty()) {
-    TORCH_WARN("AdaptiveSampler: classes [", fmt::format("{}", fmt::join(empty, ", ")),
-               "] have no samples; they are skipped");
+    TORCH_WARN("AdaptiveSampler: classes [", short_list(empty), "] have no samples; they are skipped");
   }
 }
 
@@ -155,7 +163,7 @@ int64_t AdaptiveSampler::size() const {
   const auto counts = draw_counts();
   int64_t total = 0;
   for (size_t c = 0; c < counts.size(); ++c) {
-    if (state_->index.counts()[c] > 0) total += counts[c];
+    if (state_->index.counts()[c] > 0) total = checked_add(kClass, "the plan size", total, counts[c]);
   }
   return sampling::shard_size(total, state_->options.world_size(),
                               state_->options.drop_last());
@@ -188,7 +196,7 @@ const std::vector<int64_t>& AdaptiveSampler::class_counts() const {
 
 at::Tensor AdaptiveSampler::labels() const { return state_->index.labels(); }
 
-void AdaptiveSampler::save(torch::serialize::OutputArchive& archive) const {
+void AdaptiveSampler::write_fields(torch::serialize::OutputArchive& archive) const {
   const State& s = *state_;
   const auto& p = s.options.policy();
   archive.write("labels", s.index.labels(), /*is_buffer=*/true);
@@ -219,10 +227,11 @@ void AdaptiveSampler::save(torch::serialize::OutputArchive& archive) const {
   archive.write("position", s.position);
 }
 
-void AdaptiveSampler::load(torch::serialize::InputArchive& archive) {
+void AdaptiveSampler::read_fields(torch::serialize::InputArchive& archive) {
   sampling::SamplingPolicyOptions p(
       sampling::parse_policy_kind(read(archive, "policy").toStringRef()));
   const int64_t budget = read(archive, "budget").toInt();
+  TORCH_CHECK_VALUE(budget >= -1, "budget ", budget, " is below -1 (none)");
   if (budget >= 0) p.budget(budget);
   p.q(read(archive, "q").toDouble())
       .total_epochs(read(archive, "total_epochs").toInt())
@@ -244,19 +253,48 @@ void AdaptiveSampler::load(torch::serialize::InputArchive& archive) {
       read(archive, "has_scores").toBool() ? to_vector<double>(read_tensor(archive, "scores"))
                                            : std::vector<double>{},
       read(archive, "num_updates").toInt());
+  for (const double m : loaded.policy.multipliers()) {
+    // Multipliers start at 1 and move only within [floor, ceiling].
+    TORCH_CHECK_VALUE(m == 1.0 || (m >= p.floor() && m <= p.ceiling()), "multiplier ", m,
+                      " is neither 1 nor in [floor, ceiling] = [", p.floor(), ", ", p.ceiling(),
+                      "]");
+  }
   loaded.epoch = read(archive, "epoch").toInt();
+  TORCH_CHECK_VALUE(loaded.epoch >= 0, "epoch must be >= 0, got ", loaded.epoch);
   loaded.active = read(archive, "active").toBool();
   if (loaded.active) {
     loaded.plan_epoch = read(archive, "plan_epoch").toInt();
+    TORCH_CHECK_VALUE(loaded.plan_epoch >= 0, "plan_epoch must be >= 0, got ",
+                      loaded.plan_epoch);
     loaded.plan_counts = to_vector<int64_t>(read_tensor(archive, "plan_counts"));
     loaded.shard = loaded.build(loaded.plan_counts, loaded.plan_epoch);
     loaded.position = read(archive, "position").toInt();
     TORCH_CHECK_VALUE(loaded.position >= 0 && loaded.position <= loaded.shard.numel(),
-                      "AdaptiveSampler.load: position ", loaded.position,
-                      " is outside the saved epoch of ", loaded.shard.numel(), " indices");
+                      "position ", loaded.position, " is outside the saved epoch of ",
+                      loaded.shard.numel(), " indices");
     loaded.resume_pending = true;
   }
   *state_ = std::move(loaded);
+}
+
+void AdaptiveSampler::save(torch::serialize::OutputArchive& archive) const {
+  checkpoint::save(archive, kClass, kStateVersion,
+                   [&](torch::serialize::OutputArchive& a) { write_fields(a); });
+}
+
+void AdaptiveSampler::load(torch::serialize::InputArchive& archive) {
+  checkpoint::load(archive, kClass, kStateVersion,
+                   [&](torch::serialize::InputArchive& a, int64_t) { read_fields(a); });
+}
+
+at::Tensor AdaptiveSampler::state_bytes() const {
+  return checkpoint::to_bytes(kClass, kStateVersion,
+                              [&](torch::serialize::OutputArchive& a) { write_fields(a); });
+}
+
+void AdaptiveSampler::load_state_bytes(const at::Tensor& bytes) {
+  checkpoint::from_bytes(kClass, kStateVersion, bytes,
+                         [&](torch::serialize::InputArchive& a, int64_t) { read_fields(a); });
 }
 
 } // namespace rebalance

@@ -44,10 +44,17 @@ class AdaptiveSampler : public torch::data::samplers::Sampler<> {
   void reset(rebalance::optional<size_t> new_size = rebalance::nullopt) override;
   /// The next at most `batch_size` indices of this rank's plan, or nullopt at its end.
   rebalance::optional<std::vector<size_t>> next(size_t batch_size) override;
-  /// Writes the complete state: labels, options, policy state, epoch and position.
+  /// Writes the complete state (labels, options, policy state, epoch and position) as one
+  /// framed entry with a version and a CRC32 (rebalance/checkpoint.h).
   void save(torch::serialize::OutputArchive& archive) const override;
-  /// Replaces the complete state by the one save() wrote.
+  /// Replaces the complete state by the one save() wrote, after checking the frame and the
+  /// restored values; ValueError "AdaptiveSampler: corrupted or incompatible checkpoint: ..."
+  /// otherwise (the sampler is then unchanged).
   void load(torch::serialize::InputArchive& archive) override;
+  /// The state save() writes, as framed uint8 bytes (the pickled form).
+  at::Tensor state_bytes() const;
+  /// load() from state_bytes().
+  void load_state_bytes(const at::Tensor& bytes);
 
   /// Sets the epoch of the next reset() (DistributedSampler.set_epoch); >= 0.
   void set_epoch(int64_t epoch);
@@ -84,6 +91,9 @@ class AdaptiveSampler : public torch::data::samplers::Sampler<> {
   at::Tensor labels() const;
 
  private:
+  void write_fields(torch::serialize::OutputArchive& archive) const;
+  void read_fields(torch::serialize::InputArchive& archive);
+
   struct State;
   std::shared_ptr<State> state_;
 };

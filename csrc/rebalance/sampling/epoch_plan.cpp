@@ -1,5 +1,6 @@
 #include "rebalance/sampling/epoch_plan.h"
 
+#include "rebalance/bounds.h"
 #include "rebalance/sampling/plan_generator.h"
 
 #include <ATen/ATen.h>
@@ -24,7 +25,8 @@ int64_t bucket_count(int64_t total) {
 
 at::Tensor build_epoch_plan(const LabelIndex& index, const std::vector<int64_t>& draw_counts,
                             uint64_t seed, int64_t epoch) {
-  const char* op = "build_epoch_plan";
+  // The plan is built for AdaptiveSampler, the class users call: errors name it.
+  const char* op = "AdaptiveSampler";
   TORCH_CHECK_VALUE(static_cast<int64_t>(draw_counts.size()) == index.num_classes(), op,
                     ": draw_counts must have ", index.num_classes(), " entries, got ",
                     draw_counts.size());
@@ -38,8 +40,9 @@ at::Tensor build_epoch_plan(const LabelIndex& index, const std::vector<int64_t>&
       TORCH_WARN(op, ": class ", c, " has no samples; its ", counts[c], " draws are skipped");
       counts[c] = 0;
     }
-    total += counts[c];
+    total = checked_add(op, "the epoch plan size", total, counts[c]);
   }
+  check_allocation(op, "the epoch plan size", total, kPlanBytesPerDraw);
   at::Tensor plan = at::empty({total}, at::kLong);
   if (total == 0) return plan;
   int64_t* out = plan.data_ptr<int64_t>();
@@ -89,7 +92,8 @@ at::Tensor build_epoch_plan(const LabelIndex& index, const std::vector<int64_t>&
 int64_t shard_size(int64_t plan_size, int64_t world_size, bool drop_last) {
   TORCH_CHECK_VALUE(world_size >= 1, "AdaptiveSampler: world_size must be >= 1, got ",
                     world_size);
-  return drop_last ? plan_size / world_size : (plan_size + world_size - 1) / world_size;
+  if (drop_last || plan_size == 0) return plan_size / world_size;
+  return 1 + (plan_size - 1) / world_size;  // ceil without overflow
 }
 
 at::Tensor shard_plan(const at::Tensor& plan, int64_t rank, int64_t world_size, bool drop_last) {
@@ -102,7 +106,11 @@ at::Tensor shard_plan(const at::Tensor& plan, int64_t rank, int64_t world_size, 
   const int64_t total = plan.numel();
   const int64_t* in = plan.data_ptr<int64_t>();
   int64_t* out = shard.data_ptr<int64_t>();
-  for (int64_t i = 0; i < size; ++i) out[i] = in[(rank + i * world_size) % total];
+  // rank + i · world_size < plan_size + world_size < 2^64: exact in uint64.
+  const auto t = static_cast<uint64_t>(total), w = static_cast<uint64_t>(world_size);
+  for (int64_t i = 0; i < size; ++i) {
+    out[i] = in[(static_cast<uint64_t>(rank) + static_cast<uint64_t>(i) * w) % t];
+  }
   return shard;
 }
 

@@ -10,6 +10,10 @@
 namespace rebalance {
 namespace sampling {
 
+/// Bytes of memory one draw of a plan takes while it is built and sharded (the plan, its
+/// shuffle bucket and the shard), for the allocation checks of budgets and counts.
+constexpr int64_t kPlanBytesPerDraw = 18;
+
 /// The global sample order of one epoch: an int64 tensor of size Σ n_c holding, for each class
 /// c, floor(n_c / N_c) copies of every sample of c plus (n_c mod N_c) distinct samples of c drawn
 /// without replacement, all in uniformly random order. A function of (index, draw_counts, seed,

@@ -1,5 +1,7 @@
 #include "rebalance/sampling/label_index.h"
 
+#include "rebalance/bounds.h"
+
 #include <ATen/ATen.h>
 #include <ATen/Dispatch.h>
 
@@ -8,7 +10,7 @@ namespace sampling {
 
 LabelIndex::LabelIndex(const at::Tensor& labels, int64_t num_classes) {
   const char* op = "AdaptiveSampler";
-  TORCH_CHECK_VALUE(num_classes >= 1, op, ": num_classes must be >= 1, got ", num_classes);
+  check_num_classes(op, "num_classes", num_classes);
   TORCH_CHECK_VALUE(labels.defined(), op, ": labels must be a tensor, got an undefined one");
   TORCH_CHECK_TYPE(at::isIntegralType(labels.scalar_type(), /*includeBool=*/false), op,
                    ": labels must be an integer tensor, got ", labels.scalar_type());

@@ -1,21 +1,28 @@
 #include "rebalance/sampling/sampling_policy.h"
 
+#include "rebalance/bounds.h"
+#include "rebalance/sampling/epoch_plan.h"
 #include "rebalance/sampling/largest_remainder.h"
 
 #include <ATen/ATen.h>
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 namespace rebalance {
 namespace sampling {
 namespace {
 
+// SamplingPolicy serves AdaptiveSampler, the class users construct: errors name it.
+constexpr const char* kOp = "AdaptiveSampler";
+
 void check_options(const SamplingPolicyOptions& o, int64_t num_classes) {
-  const char* op = "SamplingPolicy";
+  const char* op = kOp;
   if (o.budget().has_value()) {
     TORCH_CHECK_VALUE(*o.budget() >= 0, op, ": budget must be >= 0, got ", *o.budget());
+    check_allocation(op, "budget", *o.budget(), kPlanBytesPerDraw);
   }
   TORCH_CHECK_VALUE(std::isfinite(o.q()), op, ": q must be finite, got ", o.q());
   TORCH_CHECK_VALUE(o.total_epochs() > 0, op, ": total_epochs must be > 0, got ",
@@ -52,14 +59,18 @@ std::vector<int64_t> bounded_proportional(const std::vector<int64_t>& n,
   std::vector<int64_t> lower(num), upper(num);
   int64_t sum_lower = 0;
   int64_t sum_upper = 0;
+  // No class needs more than the whole budget; the sums saturate at kSaturated (far above
+  // anything allocatable, which build_epoch_plan checks).
+  constexpr int64_t kSaturated = int64_t{1} << 62;
   for (size_t c = 0; c < num; ++c) {
     lo[c] = lo_mult * static_cast<double>(n[c]);
     hi[c] = hi_mult * static_cast<double>(n[c]);
-    lower[c] = static_cast<int64_t>(std::ceil(lo[c]));
-    upper[c] = std::max(lower[c], static_cast<int64_t>(std::floor(hi[c])));
-    sum_lower += lower[c];
-    sum_upper += upper[c];
+    lower[c] = -clamped_floor(-lo[c], -kSaturated, 0);
+    upper[c] = std::max(lower[c], clamped_floor(hi[c], 0, std::max<int64_t>(budget, 0)));
+    sum_lower = std::min(kSaturated, sum_lower + lower[c]);
+    sum_upper = std::min(kSaturated, sum_upper + upper[c]);
   }
+  check_allocation(kOp, "the draws the floor guarantees", sum_lower, kPlanBytesPerDraw);
   const int64_t total = std::min(sum_upper, std::max(sum_lower, budget));
   auto filled = [&](double s) {
     double sum = 0;
@@ -84,12 +95,21 @@ SamplingPolicy::SamplingPolicy(SamplingPolicyOptions options, std::vector<int64_
     : options_(std::move(options)),
       class_counts_(std::move(class_counts)),
       multipliers_(class_counts_.size(), 1.0) {
-  TORCH_CHECK_VALUE(!class_counts_.empty(), "SamplingPolicy: need at least one class");
+  TORCH_CHECK_VALUE(!class_counts_.empty(), kOp, ": needs at least one class");
   for (size_t c = 0; c < class_counts_.size(); ++c) {
-    TORCH_CHECK_VALUE(class_counts_[c] >= 0, "SamplingPolicy: class count of class ", c,
+    TORCH_CHECK_VALUE(class_counts_[c] >= 0, kOp, ": class count of class ", c,
                       " must be >= 0, got ", class_counts_[c]);
   }
   check_options(options_, num_classes());
+  if (options_.kind() == PolicyKind::Explicit) {
+    int64_t total = 0;
+    for (size_t c = 0; c < class_counts_.size(); ++c) {
+      const int64_t wanted = options_.counts().empty() ? -1 : options_.counts()[c];
+      total = checked_add(kOp, "the sum of the explicit counts", total,
+                          class_counts_[c] == 0 ? 0 : (wanted < 0 ? class_counts_[c] : wanted));
+    }
+    check_allocation(kOp, "the sum of the explicit counts", total, kPlanBytesPerDraw);
+  }
 }
 
 int64_t SamplingPolicy::budget() const {
@@ -105,6 +125,30 @@ std::vector<double> SamplingPolicy::weights(int64_t epoch) const {
   const double present = static_cast<double>(
       std::count_if(class_counts_.begin(), class_counts_.end(), [](int64_t n) { return n > 0; }));
   bool any_f1_weight = false;
+  // Power and dynamic weights that overflow or underflow (N_c^q at a large |q|, N_c m_c at a
+  // huge ceiling)
+  // are divided by a reference (N_c / N_ref)^q, m_c / max m; the split is scale-invariant.
+  double largest = 0, smallest = 0, max_multiplier = 0;
+  for (size_t c = 0; c < num; ++c) {
+    if (class_counts_[c] == 0) continue;
+    const double n = static_cast<double>(class_counts_[c]);
+    largest = std::max(largest, n);
+    smallest = smallest == 0 ? n : std::min(smallest, n);
+    max_multiplier = std::max(max_multiplier, multipliers_[c]);
+  }
+  bool overflow = false;
+  for (size_t c = 0; c < num; ++c) {
+    if (class_counts_[c] == 0) continue;
+    const double n = static_cast<double>(class_counts_[c]);
+    if (options_.kind() == PolicyKind::Power) {
+      const double v = std::pow(n, options_.q());
+      overflow = overflow || !(std::isfinite(v) && v > 0);  // underflow to 0 too
+    } else if (options_.kind() == PolicyKind::Dynamic) {
+      overflow = overflow || !std::isfinite(n * multipliers_[c]);
+    }
+  }
+  const double ref_n = !overflow ? 1.0 : (options_.q() >= 0 ? largest : smallest);
+  const double ref_m = !overflow ? 1.0 : max_multiplier;
   for (size_t c = 0; c < num; ++c) {
     if (class_counts_[c] == 0) continue;
     const double n = static_cast<double>(class_counts_[c]);
@@ -113,7 +157,7 @@ std::vector<double> SamplingPolicy::weights(int64_t epoch) const {
         w[c] = 1.0;
         break;
       case PolicyKind::Power:
-        w[c] = std::pow(n, options_.q());
+        w[c] = std::pow(n / ref_n, options_.q());
         break;
       case PolicyKind::Progressive: {
         const double t = static_cast<double>(std::min(epoch, options_.total_epochs())) /
@@ -126,7 +170,7 @@ std::vector<double> SamplingPolicy::weights(int64_t epoch) const {
         any_f1_weight = any_f1_weight || w[c] > 0;
         break;
       case PolicyKind::Dynamic:
-        w[c] = n * multipliers_[c];
+        w[c] = n * (multipliers_[c] / ref_m);
         break;
       default:
         w[c] = n;
@@ -139,7 +183,7 @@ std::vector<double> SamplingPolicy::weights(int64_t epoch) const {
 }
 
 std::vector<int64_t> SamplingPolicy::draw_counts(int64_t epoch) const {
-  TORCH_CHECK_VALUE(epoch >= 0, "SamplingPolicy: epoch must be >= 0, got ", epoch);
+  TORCH_CHECK_VALUE(epoch >= 0, kOp, ": epoch must be >= 0, got ", epoch);
   const size_t num = class_counts_.size();
   int64_t smallest = 0;
   int64_t largest = 0;
@@ -150,8 +194,8 @@ std::vector<int64_t> SamplingPolicy::draw_counts(int64_t epoch) const {
   std::vector<int64_t> counts(num, 0);
   switch (options_.kind()) {
     case PolicyKind::Undersample: {
-      const auto target =
-          static_cast<int64_t>(std::floor(options_.ratio() * static_cast<double>(smallest)));
+      const int64_t target = clamped_floor(options_.ratio() * static_cast<double>(smallest), 0,
+                                           std::numeric_limits<int64_t>::max());
       for (size_t c = 0; c < num; ++c) counts[c] = std::min(class_counts_[c], target);
       return counts;
     }
@@ -164,9 +208,24 @@ std::vector<int64_t> SamplingPolicy::draw_counts(int64_t epoch) const {
         counts[c] = class_counts_[c] == 0 ? 0 : (wanted < 0 ? class_counts_[c] : wanted);
       }
       return counts;
-    case PolicyKind::Dynamic:
-      return bounded_proportional(class_counts_, weights(epoch), options_.floor(),
-                                  options_.ceiling(), budget());
+    case PolicyKind::Dynamic: {
+      // Only non-empty classes take part (an empty one is held at 0): the bisection then
+      // costs O(present classes), not O(C).
+      const auto w = weights(epoch);
+      std::vector<size_t> present;
+      std::vector<int64_t> n;
+      std::vector<double> wp;
+      for (size_t c = 0; c < num; ++c) {
+        if (class_counts_[c] == 0) continue;
+        present.push_back(c);
+        n.push_back(class_counts_[c]);
+        wp.push_back(w[c]);
+      }
+      const auto split =
+          bounded_proportional(n, wp, options_.floor(), options_.ceiling(), budget());
+      for (size_t i = 0; i < present.size(); ++i) counts[present[i]] = split[i];
+      return counts;
+    }
     default:
       return largest_remainder(weights(epoch), budget());
   }
@@ -174,11 +233,11 @@ std::vector<int64_t> SamplingPolicy::draw_counts(int64_t epoch) const {
 
 void SamplingPolicy::update(const at::Tensor& scores) {
   TORCH_CHECK_VALUE(scores.defined() && scores.dim() == 1 && scores.numel() == num_classes(),
-                    "SamplingPolicy.update: scores must have shape (", num_classes(), ",), got ",
+                    kOp, ".update: scores must have shape (", num_classes(), ",), got ",
                     scores.defined() ? scores.sizes() : at::IntArrayRef{});
   TORCH_CHECK_TYPE(at::isFloatingType(scores.scalar_type()) ||
                        at::isIntegralType(scores.scalar_type(), /*includeBool=*/false),
-                   "SamplingPolicy.update: scores must be real numbers, got ",
+                   kOp, ".update: scores must be real numbers, got ",
                    scores.scalar_type());
   const at::Tensor s = scores.detach().to(at::kCPU, at::kDouble).contiguous();
   const double* data = s.data_ptr<double>();
@@ -187,16 +246,16 @@ void SamplingPolicy::update(const at::Tensor& scores) {
 
 void SamplingPolicy::update(const std::vector<double>& scores) {
   TORCH_CHECK_VALUE(static_cast<int64_t>(scores.size()) == num_classes(),
-                    "SamplingPolicy.update: scores must have ", num_classes(),
+                    kOp, ".update: scores must have ", num_classes(),
                     " entries, got ", scores.size());
   double sum = 0;
   double present = 0;
   for (size_t c = 0; c < scores.size(); ++c) {
-    TORCH_CHECK_VALUE(std::isfinite(scores[c]), "SamplingPolicy.update: score of class ", c,
+    TORCH_CHECK_VALUE(std::isfinite(scores[c]), kOp, ".update: score of class ", c,
                       " must be finite, got ", scores[c]);
     if (options_.kind() == PolicyKind::F1Adaptive) {
       TORCH_CHECK_VALUE(scores[c] >= 0 && scores[c] <= 1,
-                        "SamplingPolicy.update: f1_adaptive scores must be in [0, 1], got ",
+                        kOp, ".update: f1_adaptive scores must be in [0, 1], got ",
                         scores[c], " for class ", c);
     }
     if (class_counts_[c] > 0) {
@@ -220,11 +279,21 @@ void SamplingPolicy::update(const std::vector<double>& scores) {
 void SamplingPolicy::set_state(std::vector<double> multipliers, std::vector<double> scores,
                                int64_t num_updates) {
   TORCH_CHECK_VALUE(static_cast<int64_t>(multipliers.size()) == num_classes(),
-                    "SamplingPolicy.set_state: expected ", num_classes(),
-                    " multipliers, got ", multipliers.size());
+                    kOp, ": expected ", num_classes(), " multipliers, got ", multipliers.size());
   TORCH_CHECK_VALUE(scores.empty() || static_cast<int64_t>(scores.size()) == num_classes(),
-                    "SamplingPolicy.set_state: expected 0 or ", num_classes(), " scores, got ",
-                    scores.size());
+                    kOp, ": expected 0 or ", num_classes(), " scores, got ", scores.size());
+  for (size_t c = 0; c < multipliers.size(); ++c) {
+    TORCH_CHECK_VALUE(std::isfinite(multipliers[c]) && multipliers[c] > 0, kOp,
+                      ": multiplier of class ", c, " must be finite and > 0, got ",
+                      multipliers[c]);
+  }
+  for (size_t c = 0; c < scores.size(); ++c) {
+    const double s = scores[c];
+    const bool unit = options_.kind() != PolicyKind::F1Adaptive || (s >= 0 && s <= 1);
+    TORCH_CHECK_VALUE(std::isfinite(s) && unit, kOp, ": score of class ", c,
+                      " must be finite (in [0, 1] for f1_adaptive), got ", s);
+  }
+  TORCH_CHECK_VALUE(num_updates >= 0, kOp, ": num_updates must be >= 0, got ", num_updates);
   multipliers_ = std::move(multipliers);
   scores_ = std::move(scores);
   num_updates_ = num_updates;

@@ -27,7 +27,7 @@ PolicyKind parse_policy_kind(const std::string& name) {
   for (const auto& entry : kNames) {
     if (name == entry.first) return entry.second;
   }
-  TORCH_CHECK_VALUE(false, "SamplingPolicy: unknown policy \"", name,
+  TORCH_CHECK_VALUE(false, "AdaptiveSampler: unknown policy \"", name,
                     "\"; expected one of instance, class_balanced, power, progressive, "
                     "undersample, oversample, f1_adaptive, dynamic, explicit");
 }
@@ -36,7 +36,7 @@ std::string policy_kind_name(PolicyKind kind) {
   for (const auto& entry : kNames) {
     if (kind == entry.second) return entry.first;
   }
-  TORCH_CHECK_VALUE(false, "SamplingPolicy: invalid PolicyKind ", static_cast<int>(kind));
+  TORCH_CHECK_VALUE(false, "AdaptiveSampler: invalid PolicyKind ", static_cast<int>(kind));
 }
 
 } // namespace sampling

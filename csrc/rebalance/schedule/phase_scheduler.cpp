@@ -1,10 +1,14 @@
 #include "rebalance/schedule/phase_scheduler.h"
 
+#include "rebalance/checkpoint.h"
 #include "rebalance/sampling/sampling_policy_options.h"
 #include "rebalance/schedule/presets.h"
 #include "rebalance/weighting/class_weights.h"
 
 #include <c10/util/Exception.h>
+#include <torch/serialize/input-archive.h>
+#include <torch/serialize/output-archive.h>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -27,6 +31,10 @@ PhaseScheduler::PhaseScheduler(std::vector<schedule::PhaseOptions> phases, doubl
                       p.lr_factor());
     TORCH_CHECK_VALUE(p.sampling_ratio() >= 1, "PhaseScheduler: phase '", p.name(),
                       "' needs sampling_ratio >= 1, got ", p.sampling_ratio());
+    TORCH_CHECK_VALUE(std::isfinite(p.sampling_ratio()) && std::isfinite(p.min_delta()),
+                      "PhaseScheduler: phase '", p.name(),
+                      "' needs a finite sampling_ratio and min_delta, got ", p.sampling_ratio(),
+                      " and ", p.min_delta());
     try {
       sampling::parse_policy_kind(p.sampling());
     } catch (const c10::Error& e) {
@@ -129,44 +137,108 @@ std::string PhaseScheduler::describe() const {
                      std::max(best_macro_f1_, 0.0), best_epoch_, finished_ ? "; finished" : "");
 }
 
-PhaseScheduler::SerializedState PhaseScheduler::serialize() const {
+namespace {
+
+constexpr const char* kClass = "PhaseScheduler";
+constexpr int64_t kStateVersion = 1;
+
+} // namespace
+
+void PhaseScheduler::write_fields(torch::serialize::OutputArchive& archive) const {
   std::vector<std::string> phases;
   for (const auto& p : phases_) phases.push_back(p.to_string());
-  const at::Tensor counters = at::tensor(
-      std::vector<int64_t>{phase_index_, epoch_, step_, epochs_in_phase_, steps_in_phase_,
-                           best_epoch_, epochs_since_improvement_, finished_ ? 1 : 0},
-      at::kLong);
-  const at::Tensor values = at::tensor(
-      std::vector<double>{recall_alarm_, best_macro_f1_, phase_best_macro_f1_}, at::kDouble);
-  const at::Tensor recall =
-      best_recall_.defined() ? best_recall_.clone() : at::empty({0}, at::kDouble);
-  return std::make_tuple(phases, counters, values, recall);
+  archive.write("phases", c10::IValue(phases));
+  archive.write("counters",
+                at::tensor(std::vector<int64_t>{phase_index_, epoch_, step_, epochs_in_phase_,
+                                                steps_in_phase_, best_epoch_,
+                                                epochs_since_improvement_, finished_ ? 1 : 0},
+                           at::kLong));
+  archive.write("values",
+                at::tensor(std::vector<double>{recall_alarm_, best_macro_f1_,
+                                               phase_best_macro_f1_},
+                           at::kDouble));
+  archive.write("best_recall",
+                best_recall_.defined() ? best_recall_.clone() : at::empty({0}, at::kDouble));
 }
 
-c10::intrusive_ptr<PhaseScheduler> PhaseScheduler::from_serialized(const SerializedState& state) {
-  const auto& [phase_strings, counters_in, values_in, recall] = state;
+void PhaseScheduler::read_fields(torch::serialize::InputArchive& archive) {
+  c10::IValue phase_list;
+  at::Tensor counters_in, values_in, recall;
+  archive.read("phases", phase_list);
+  archive.read("counters", counters_in);
+  archive.read("values", values_in);
+  archive.read("best_recall", recall);
   std::vector<schedule::PhaseOptions> phases;
-  for (const auto& s : phase_strings) phases.push_back(schedule::PhaseOptions::from_string(s));
-  const at::Tensor counters = counters_in.to(at::kLong).contiguous();
-  const at::Tensor values = values_in.to(at::kDouble).contiguous();
-  TORCH_CHECK_VALUE(counters.numel() == 8 && values.numel() == 3,
-                    "PhaseScheduler: malformed saved state");
-  auto s = c10::make_intrusive<PhaseScheduler>(std::move(phases), values[0].item<double>());
+  for (const auto& s : phase_list.toListRef()) {
+    phases.push_back(schedule::PhaseOptions::from_string(s.toStringRef()));
+  }
+  TORCH_CHECK_VALUE(counters_in.numel() == 8 && values_in.numel() == 3,
+                    "expected 8 counters and 3 values, got ", counters_in.numel(), " and ",
+                    values_in.numel());
+  const at::Tensor counters = counters_in.to(at::kCPU, at::kLong).contiguous();
+  const at::Tensor values = values_in.to(at::kCPU, at::kDouble).contiguous();
+  PhaseScheduler s(std::move(phases), values[0].item<double>());
   const int64_t* c = counters.data_ptr<int64_t>();
-  TORCH_CHECK_VALUE(c[0] >= 0 && c[0] < static_cast<int64_t>(s->phases_.size()),
-                    "PhaseScheduler: saved phase index ", c[0], " out of range");
-  s->phase_index_ = c[0];
-  s->epoch_ = c[1];
-  s->step_ = c[2];
-  s->epochs_in_phase_ = c[3];
-  s->steps_in_phase_ = c[4];
-  s->best_epoch_ = c[5];
-  s->epochs_since_improvement_ = c[6];
-  s->finished_ = c[7] != 0;
-  s->best_macro_f1_ = values[1].item<double>();
-  s->phase_best_macro_f1_ = values[2].item<double>();
-  s->best_recall_ = recall.to(at::kDouble).clone();
-  return s;
+  for (int i = 0; i < 8; ++i) TORCH_CHECK_VALUE(c[i] >= 0, "counter ", i, " is negative: ", c[i]);
+  TORCH_CHECK_VALUE(c[0] < static_cast<int64_t>(s.phases_.size()), "phase index ", c[0],
+                    " is not below the ", s.phases_.size(), " phases");
+  TORCH_CHECK_VALUE(c[3] <= c[1] && c[4] <= c[2] && c[5] <= c[1] && c[6] <= c[3] && c[7] <= 1,
+                    "counters are inconsistent: epoch ", c[1], ", step ", c[2],
+                    ", epochs in phase ", c[3], ", steps in phase ", c[4], ", best epoch ", c[5],
+                    ", epochs since improvement ", c[6], ", finished ", c[7]);
+  const double best = values[1].item<double>(), phase_best = values[2].item<double>();
+  const auto is_f1 = [](double f) { return f == -1 || (f >= 0 && f <= 1); };
+  TORCH_CHECK_VALUE(is_f1(best) && is_f1(phase_best) && (best == -1) == (c[5] == 0),
+                    "best macro-F1 ", best, " and phase best ", phase_best,
+                    " must be in [0, 1] (-1 before the first epoch, with best epoch 0)");
+  const at::Tensor r = recall.to(at::kCPU, at::kDouble).reshape({-1}).contiguous().clone();
+  TORCH_CHECK_VALUE(r.isfinite().all().item<bool>() && r.ge(0).all().item<bool>() &&
+                        r.le(1).all().item<bool>(),
+                    "best recall values must be in [0, 1]");
+  s.phase_index_ = c[0];
+  s.epoch_ = c[1];
+  s.step_ = c[2];
+  s.epochs_in_phase_ = c[3];
+  s.steps_in_phase_ = c[4];
+  s.best_epoch_ = c[5];
+  s.epochs_since_improvement_ = c[6];
+  s.finished_ = c[7] != 0;
+  s.best_macro_f1_ = best;
+  s.phase_best_macro_f1_ = phase_best;
+  s.best_recall_ = r;
+  phases_ = std::move(s.phases_);
+  recall_alarm_ = s.recall_alarm_;
+  phase_index_ = s.phase_index_;
+  epoch_ = s.epoch_;
+  step_ = s.step_;
+  epochs_in_phase_ = s.epochs_in_phase_;
+  steps_in_phase_ = s.steps_in_phase_;
+  best_epoch_ = s.best_epoch_;
+  epochs_since_improvement_ = s.epochs_since_improvement_;
+  best_macro_f1_ = s.best_macro_f1_;
+  phase_best_macro_f1_ = s.phase_best_macro_f1_;
+  finished_ = s.finished_;
+  best_recall_ = s.best_recall_;
+}
+
+void PhaseScheduler::save(torch::serialize::OutputArchive& archive) const {
+  checkpoint::save(archive, kClass, kStateVersion,
+                   [&](torch::serialize::OutputArchive& a) { write_fields(a); });
+}
+
+void PhaseScheduler::load(torch::serialize::InputArchive& archive) {
+  checkpoint::load(archive, kClass, kStateVersion,
+                   [&](torch::serialize::InputArchive& a, int64_t) { read_fields(a); });
+}
+
+at::Tensor PhaseScheduler::state_bytes() const {
+  return checkpoint::to_bytes(kClass, kStateVersion,
+                              [&](torch::serialize::OutputArchive& a) { write_fields(a); });
+}
+
+void PhaseScheduler::load_state_bytes(const at::Tensor& bytes) {
+  checkpoint::from_bytes(kClass, kStateVersion, bytes,
+                         [&](torch::serialize::InputArchive& a, int64_t) { read_fields(a); });
 }
 
 } // namespace rebalance

@@ -6,8 +6,14 @@
 #include <torch/custom_class.h>
 
 #include <string>
-#include <tuple>
 #include <vector>
+
+namespace torch {
+namespace serialize {
+class InputArchive;
+class OutputArchive;
+} // namespace serialize
+} // namespace torch
 
 namespace rebalance {
 
@@ -30,10 +36,6 @@ struct EpochOutcome {
 /// and raises a warning when a class's recall drops more than `recall_alarm` below its best.
 class PhaseScheduler : public torch::CustomClassHolder {
  public:
-  /// Pickled form: (phases as PhaseOptions::to_string, int64 counters, float64 values,
-  /// best recall per class).
-  using SerializedState = std::tuple<std::vector<std::string>, at::Tensor, at::Tensor, at::Tensor>;
-
   /// phases: at least one. recall_alarm: a drop in a class's validation recall below its best
   /// that raises the alarm, in (0, 1]. Default: 0.2.
   explicit PhaseScheduler(std::vector<schedule::PhaseOptions> phases, double recall_alarm = 0.2);
@@ -72,11 +74,22 @@ class PhaseScheduler : public torch::CustomClassHolder {
   /// One line for the epoch report: phase, counters, best epoch.
   std::string describe() const;
 
-  /// Exact state for checkpoints and def_pickle.
-  SerializedState serialize() const;
-  static c10::intrusive_ptr<PhaseScheduler> from_serialized(const SerializedState& state);
+  /// Writes the phases, counters, best values and best recall exactly, as one framed entry with
+  /// a version and a CRC32 (rebalance/checkpoint.h).
+  void save(torch::serialize::OutputArchive& archive) const;
+  /// Restores what save() wrote after checking the frame and the values (counters >= 0,
+  /// best_epoch <= epoch, phase index in range, macro-F1 and recall in [0, 1], ...); ValueError
+  /// "PhaseScheduler: corrupted or incompatible checkpoint: ..." otherwise (the scheduler is
+  /// then unchanged).
+  void load(torch::serialize::InputArchive& archive);
+  /// The state save() writes, as framed uint8 bytes (the pickled form).
+  at::Tensor state_bytes() const;
+  /// load() from state_bytes().
+  void load_state_bytes(const at::Tensor& bytes);
 
  private:
+  void write_fields(torch::serialize::OutputArchive& archive) const;
+  void read_fields(torch::serialize::InputArchive& archive);
   void advance_phase();
 
   std::vector<schedule::PhaseOptions> phases_;

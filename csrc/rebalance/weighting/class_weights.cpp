@@ -1,5 +1,7 @@
 #include "rebalance/weighting/class_weights.h"
 
+#include "rebalance/errors.h"
+
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <c10/util/Exception.h>
 
@@ -98,12 +100,10 @@ at::Tensor class_weights_impl(const at::Tensor& counts, rebalance::string_view m
   }
   raw = at::where(present, raw, at::zeros_like(raw));
   if (!present.all().item<bool>()) {
-    std::string zero;
-    const at::Tensor idx = at::nonzero(~present).view({-1});
-    for (int64_t k = 0; k < idx.numel(); ++k) {
-      zero += (k ? ", " : "") + std::to_string(idx[k].item<int64_t>());
-    }
-    TORCH_WARN(op, ": classes [", zero, "] have count 0; their weight is 0");
+    const at::Tensor idx = at::nonzero(~present).view({-1}).contiguous();
+    const int64_t* first = idx.data_ptr<int64_t>();
+    TORCH_WARN(op, ": classes [", short_list(std::vector<int64_t>(first, first + idx.numel())),
+               "] have count 0; their weight is 0");
   }
   const double total = raw.sum().item<double>();
   TORCH_CHECK_VALUE(std::isfinite(total) && total > 0, op, ": method \"", std::string(method),
@@ -112,7 +112,11 @@ at::Tensor class_weights_impl(const at::Tensor& counts, rebalance::string_view m
   const auto dtype = at::isFloatingType(counts.scalar_type())
                          ? counts.scalar_type()
                          : c10::typeMetaToScalarType(at::get_default_dtype());
-  return raw.to(counts.device(), dtype);
+  const at::Tensor out = raw.to(counts.device(), dtype);
+  TORCH_CHECK_VALUE(out.isfinite().all().item<bool>(), op, ": the weights (up to ",
+                    raw.max().item<double>(), ") overflow ", dtype,
+                    "; pass counts in a wider dtype or normalize=True");
+  return out;
 }
 
 } // namespace detail

@@ -1,5 +1,7 @@
 #include "rebalance/weighting/cluster_count.h"
 
+#include "rebalance/bounds.h"
+#include "rebalance/resampling/checks.h"
 #include "rebalance/resampling/kmeans.h"
 
 #include <cmath>
@@ -18,30 +20,40 @@ at::Tensor count_clusters_per_class(const at::Tensor& features, const at::Tensor
   TORCH_CHECK_VALUE(features.dim() == 2 && labels.dim() == 1 && labels.size(0) == features.size(0),
                     op, ": expected features (N, D) and labels (N), got ", features.sizes(),
                     " and ", labels.sizes());
-  TORCH_CHECK_VALUE(num_classes >= 1 && max_clusters >= 1, op,
-                    ": num_classes and max_clusters must be >= 1, got ", num_classes, " and ",
-                    max_clusters);
+  check_num_classes(op, "num_classes", num_classes);
+  TORCH_CHECK_VALUE(max_clusters >= 1, op, ": max_clusters must be >= 1, got ", max_clusters);
   TORCH_CHECK_VALUE(min_improvement > 0 && min_improvement < 1, op,
                     ": min_improvement must be in (0, 1), got ", min_improvement);
   const at::Tensor y = labels.to(at::kCPU);
-  TORCH_CHECK_INDEX(y.numel() == 0 || (y.min().item<int64_t>() >= 0 &&
-                                       y.max().item<int64_t>() < num_classes),
-                    op, ": labels must be in [0, ", num_classes, ")");
+  if (y.numel() > 0) {
+    const int64_t lo = y.min().item<int64_t>(), hi = y.max().item<int64_t>();
+    TORCH_CHECK_INDEX(lo >= 0 && hi < num_classes, op, ": labels must be in [0, ", num_classes,
+                      "), got values from ", lo, " to ", hi);
+  }
   const at::Tensor x = features.detach().to(at::kCPU);
+  resampling::check_features(op, x);
+  // One pass groups the rows by class: the work grows with the rows, not with num_classes.
+  const auto members = resampling::class_members(y.contiguous(), num_classes);
   at::Tensor out = at::zeros({num_classes}, at::kLong);
+  auto* k_out = out.data_ptr<int64_t>();
   for (int64_t c = 0; c < num_classes; ++c) {
-    const at::Tensor xc = x.index_select(0, at::nonzero(y == c).view({-1}));
+    if (members[c].empty()) continue;
+    const at::Tensor xc = x.index_select(0, resampling::to_tensor(members[c]));
     const int64_t n = xc.size(0);
-    if (n == 0) continue;
     int64_t k = 1;
-    double inertia = std::get<2>(kmeans(xc, 1, 300, 1e-4, seed)).item<double>();
+    const auto inertia_of = [&](int64_t clusters) {
+      return std::get<2>(detail::kmeans_impl(op, xc, clusters, 300, 1e-4, seed,
+                                             resampling::kDefaultMemoryBudget))
+          .item<double>();
+    };
+    double inertia = inertia_of(1);
     while (k < std::min(max_clusters, n) && inertia > 0) {
-      const double next = std::get<2>(kmeans(xc, k + 1, 300, 1e-4, seed)).item<double>();
+      const double next = inertia_of(k + 1);
       if (next > (1.0 - min_improvement) * inertia) break;
       inertia = next;
       ++k;
     }
-    out[c] = k;
+    k_out[c] = k;
   }
   return out;
 }

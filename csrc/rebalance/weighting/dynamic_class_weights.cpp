@@ -1,11 +1,14 @@
 #include "rebalance/weighting/dynamic_class_weights.h"
 
+#include "rebalance/bounds.h"
+#include "rebalance/checkpoint.h"
 #include "rebalance/weighting/class_weights.h"
 
 #include <torch/serialize/input-archive.h>
 #include <torch/serialize/output-archive.h>
 
 #include <cmath>
+#include <limits>
 #include <string>
 
 namespace rebalance {
@@ -87,8 +90,14 @@ at::Tensor DynamicClassWeights::update(const at::Tensor& scores) {
     weights_ = project(base_);
     return weights();
   }
-  at::Tensor target = base_ * (1.0 - s + options_.eps()).pow(options_.power());
-  target = target.sum().item<double>() > 0 ? scaled(target) : base_;
+  // b_c (1 - s_c + eps)^power in log space, shifted by its maximum: a large power would
+  // overflow (inf / inf = NaN) or underflow every entry of the direct form.
+  const double power = options_.power();
+  const at::Tensor log_d = power == 0 ? at::zeros_like(s) : (1.0 - s + options_.eps()).log() * power;
+  const at::Tensor log_t = at::where(base_ > 0, base_.log() + log_d,
+                                     at::full_like(s, -std::numeric_limits<double>::infinity()));
+  const double top = log_t.max().item<double>();
+  at::Tensor target = std::isfinite(top) ? scaled((log_t - top).exp()) : base_;
   const double m = options_.momentum();
   weights_ = project(m > 0 ? weights_ * m + target * (1.0 - m) : target);
   return weights();
@@ -110,66 +119,109 @@ at::Tensor DynamicClassWeights::update(const ClassReport& report, rebalance::str
 
 at::Tensor DynamicClassWeights::weights() const { return weights_.to(at::kFloat); }
 
-void DynamicClassWeights::restore(const SerializedState& s) {
-  const at::Tensor& options = std::get<0>(s);
-  TORCH_CHECK_VALUE(options.numel() == 6, kOp, ": saved options must have 6 entries, got ",
-                    options.numel());
+namespace {
+
+constexpr int64_t kStateVersion = 1;
+
+// A restored per-class tensor: float64, size C, finite and >= 0.
+at::Tensor restored(const char* what, const at::Tensor& t, int64_t C) {
+  TORCH_CHECK_VALUE(t.dim() == 1 && t.numel() == C, what, " must have ", C,
+                    " entries, got shape ", t.sizes());
+  const at::Tensor v = t.to(at::kCPU, at::kDouble).contiguous().clone();
+  TORCH_CHECK_VALUE(v.isfinite().all().item<bool>() && v.ge(0).all().item<bool>(), what,
+                    " must be finite and >= 0");
+  return v;
+}
+
+// Σ v = C up to rounding (the scaling and the clipping bisection leave far less than 1e-6 C).
+bool sums_to(const at::Tensor& v, int64_t C) {
+  const double sum = v.sum().item<double>();
+  return std::abs(sum - static_cast<double>(C)) <= 1e-6 * static_cast<double>(C);
+}
+
+} // namespace
+
+void DynamicClassWeights::write_fields(torch::serialize::OutputArchive& archive) const {
+  archive.write("options", at::tensor({options_.power(), options_.eps(), options_.momentum(),
+                                       options_.min_weight(), options_.max_weight(),
+                                       static_cast<double>(options_.warmup_epochs())},
+                                      at::kDouble));
+  archive.write("base", base_);
+  archive.write("weights", weights_);
+  archive.write("epoch", at::scalar_tensor(epoch_, at::kLong));
+  archive.write("loss_sum", loss_sum_);
+  archive.write("loss_count", loss_count_);
+}
+
+void DynamicClassWeights::read_fields(torch::serialize::InputArchive& archive) {
+  at::Tensor options, base_in, weights_in, epoch, loss_sum, loss_count;
+  archive.read("options", options);
+  archive.read("base", base_in);
+  archive.read("weights", weights_in);
+  archive.read("epoch", epoch);
+  archive.read("loss_sum", loss_sum);
+  archive.read("loss_count", loss_count);
+  TORCH_CHECK_VALUE(options.numel() == 6, "options must have 6 entries, got ", options.numel());
   const at::Tensor o = options.to(at::kCPU, at::kDouble).contiguous();
   const double* v = o.data_ptr<double>();
+  TORCH_CHECK_VALUE(v[5] >= 0 && v[5] <= 0x1p53 && v[5] == std::floor(v[5]),
+                    "warmup_epochs must be a whole number >= 0, got ", v[5]);
   DynamicClassWeightsOptions opts;
   opts.power(v[0]).eps(v[1]).momentum(v[2]).min_weight(v[3]).max_weight(v[4]).warmup_epochs(
       static_cast<int64_t>(v[5]));
   check_options(opts);
-  const at::Tensor& base = std::get<1>(s);
-  bool ok = base.dim() == 1 && std::get<3>(s) >= 0;
-  for (const at::Tensor* t : {&std::get<2>(s), &std::get<4>(s), &std::get<5>(s)}) {
-    ok = ok && t->sizes() == base.sizes();
-  }
-  TORCH_CHECK_VALUE(ok, kOp, ": saved base, weights and running loss must be 1-D of one size ",
-                    "and epoch >= 0");
+  TORCH_CHECK_VALUE(base_in.dim() == 1 && base_in.numel() >= 1 && base_in.numel() <= kMaxClasses,
+                    "base weights must be 1-D with 1 to ", kMaxClasses, " entries, got shape ",
+                    base_in.sizes());
+  const int64_t C = base_in.numel();
+  const at::Tensor base = restored("base weights", base_in, C);
+  TORCH_CHECK_VALUE(sums_to(base, C), "base weights must sum to ", C, ", got ",
+                    base.sum().item<double>());
+  const at::Tensor weights = restored("weights", weights_in, C);
+  const at::Tensor active = base > 0;
+  TORCH_CHECK_VALUE(weights.masked_select(~active).eq(0).all().item<bool>(),
+                    "weights of classes with base weight 0 must be 0");
+  const at::Tensor w_active = weights.masked_select(active);
+  TORCH_CHECK_VALUE(w_active.ge(opts.min_weight()).all().item<bool>() &&
+                        w_active.le(opts.max_weight()).all().item<bool>() && sums_to(weights, C),
+                    "weights must lie in [min_weight, max_weight] = [", opts.min_weight(), ", ",
+                    opts.max_weight(), "] and sum to ", C, ", got sum ",
+                    weights.sum().item<double>());
+  TORCH_CHECK_VALUE(epoch.numel() == 1, "epoch must be one number, got shape ", epoch.sizes());
+  const int64_t e = epoch.to(at::kCPU, at::kLong).item<int64_t>();
+  TORCH_CHECK_VALUE(e >= 0, "epoch must be >= 0, got ", e);
+  // A running loss sum may have overflowed to inf (update_from_running_loss copes); not NaN.
+  const at::Tensor sum = restored("running loss sum", loss_sum.nan_to_num(-1.0, 0.0), C);
+  sum.masked_fill_(loss_sum.to(at::kCPU, at::kDouble).isinf(), INFINITY);
+  const at::Tensor count = restored("running loss count", loss_count, C);
+  TORCH_CHECK_VALUE(count.eq(count.floor()).all().item<bool>(),
+                    "running loss counts must be whole numbers");
   options_ = opts;
-  base_ = base.to(at::kCPU, at::kDouble).clone();
-  weights_ = std::get<2>(s).to(at::kCPU, at::kDouble).clone();
-  epoch_ = std::get<3>(s);
-  loss_sum_ = std::get<4>(s).to(at::kCPU, at::kDouble).clone();
-  loss_count_ = std::get<5>(s).to(at::kCPU, at::kDouble).clone();
-}
-
-DynamicClassWeights::SerializedState DynamicClassWeights::serialize() const {
-  const at::Tensor o = at::tensor({options_.power(), options_.eps(), options_.momentum(),
-                                   options_.min_weight(), options_.max_weight(),
-                                   static_cast<double>(options_.warmup_epochs())},
-                                  at::kDouble);
-  return SerializedState(o, base_.clone(), weights_.clone(), epoch_, loss_sum_.clone(),
-                         loss_count_.clone());
-}
-
-c10::intrusive_ptr<DynamicClassWeights> DynamicClassWeights::from_serialized(
-    SerializedState s) {
-  auto w = c10::make_intrusive<DynamicClassWeights>(at::ones({1}, at::kDouble));
-  w->restore(s);
-  return w;
+  base_ = base;
+  weights_ = weights;
+  epoch_ = e;
+  loss_sum_ = sum;
+  loss_count_ = count;
 }
 
 void DynamicClassWeights::save(torch::serialize::OutputArchive& archive) const {
-  const SerializedState s = serialize();
-  archive.write("options", std::get<0>(s));
-  archive.write("base", std::get<1>(s));
-  archive.write("weights", std::get<2>(s));
-  archive.write("epoch", at::scalar_tensor(epoch_, at::kLong));
-  archive.write("loss_sum", std::get<4>(s));
-  archive.write("loss_count", std::get<5>(s));
+  checkpoint::save(archive, kOp, kStateVersion,
+                   [&](torch::serialize::OutputArchive& a) { write_fields(a); });
 }
 
 void DynamicClassWeights::load(torch::serialize::InputArchive& archive) {
-  at::Tensor options, base, weights, epoch, loss_sum, loss_count;
-  archive.read("options", options);
-  archive.read("base", base);
-  archive.read("weights", weights);
-  archive.read("epoch", epoch);
-  archive.read("loss_sum", loss_sum);
-  archive.read("loss_count", loss_count);
-  restore(SerializedState(options, base, weights, epoch.item<int64_t>(), loss_sum, loss_count));
+  checkpoint::load(archive, kOp, kStateVersion,
+                   [&](torch::serialize::InputArchive& a, int64_t) { read_fields(a); });
+}
+
+at::Tensor DynamicClassWeights::state_bytes() const {
+  return checkpoint::to_bytes(kOp, kStateVersion,
+                              [&](torch::serialize::OutputArchive& a) { write_fields(a); });
+}
+
+void DynamicClassWeights::load_state_bytes(const at::Tensor& bytes) {
+  checkpoint::from_bytes(kOp, kStateVersion, bytes,
+                         [&](torch::serialize::InputArchive& a, int64_t) { read_fields(a); });
 }
 
 void DynamicClassWeights::accumulate_loss(const at::Tensor& loss, const at::Tensor& target,

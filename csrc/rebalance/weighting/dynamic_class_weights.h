@@ -48,11 +48,6 @@ struct DynamicClassWeightsOptions {
 /// The state is float64; weights() returns it as float32.
 class DynamicClassWeights : public torch::CustomClassHolder {
  public:
-  /// Pickled form: (options as float64 [power, eps, momentum, min, max, warmup], base (C),
-  /// weights (C), epoch, running loss sum (C), running loss count (C)).
-  using SerializedState =
-      std::tuple<at::Tensor, at::Tensor, at::Tensor, int64_t, at::Tensor, at::Tensor>;
-
   /// base_weights: (C,) non-negative, finite, not all 0 (e.g. from class_weights, or ones).
   /// Errors (ValueError): bad base weights or options, min/max bounds that cannot sum to C.
   explicit DynamicClassWeights(const at::Tensor& base_weights,
@@ -94,16 +89,22 @@ class DynamicClassWeights : public torch::CustomClassHolder {
   /// Options in use.
   const DynamicClassWeightsOptions& options() const { return options_; }
 
-  /// Writes / restores the whole state (options, base, weights, epoch, running loss) exactly.
+  /// Writes the whole state (options, base, weights, epoch, running loss) exactly, as one
+  /// framed entry with a version and a CRC32 (rebalance/checkpoint.h).
   void save(torch::serialize::OutputArchive& archive) const;
+  /// Restores what save() wrote after checking the frame and the values (finite base weights
+  /// and weights summing to C, weights within [min_weight, max_weight], epoch >= 0, ...);
+  /// ValueError "DynamicClassWeights: corrupted or incompatible checkpoint: ..." otherwise
+  /// (the object is then unchanged).
   void load(torch::serialize::InputArchive& archive);
-
-  /// State for def_pickle; from_serialized restores it exactly.
-  SerializedState serialize() const;
-  static c10::intrusive_ptr<DynamicClassWeights> from_serialized(SerializedState state);
+  /// The state save() writes, as framed uint8 bytes (the pickled form).
+  at::Tensor state_bytes() const;
+  /// load() from state_bytes().
+  void load_state_bytes(const at::Tensor& bytes);
 
  private:
-  void restore(const SerializedState& state);
+  void write_fields(torch::serialize::OutputArchive& archive) const;
+  void read_fields(torch::serialize::InputArchive& archive);
   at::Tensor project(const at::Tensor& w) const;
 
   DynamicClassWeightsOptions options_;

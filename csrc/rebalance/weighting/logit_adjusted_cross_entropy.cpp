@@ -1,10 +1,12 @@
 #include "rebalance/weighting/logit_adjusted_cross_entropy.h"
 
+#include "rebalance/errors.h"
 #include "rebalance/ops/softmax_focal_loss.h"
 #include "rebalance/weighting/class_weights.h"
 
 #include <ATen/core/dispatch/Dispatcher.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -27,7 +29,9 @@ at::Tensor log_prior_from_counts(const at::Tensor& counts) {
   const auto dtype = at::isFloatingType(counts.scalar_type())
                          ? counts.scalar_type()
                          : c10::typeMetaToScalarType(at::get_default_dtype());
-  return (n / total).clamp_min(1e-12 / total).log().to(counts.device(), dtype);
+  // Zero counts get the prior 1e-12 / max(ΣN, 1): below every share of integer counts, and
+  // below 1 (a negative log prior) for fractional counts summing to less than 1.
+  return (n / total).clamp_min(1e-12 / std::max(total, 1.0)).log().to(counts.device(), dtype);
 }
 
 namespace detail {
@@ -54,8 +58,10 @@ at::Tensor logit_adjusted_cross_entropy_impl(const at::Tensor& logits, const at:
   std::vector<int64_t> shape(logits.dim(), 1);
   shape[class_dim] = C;
   const at::Tensor adjusted = logits + log_prior.to(logits.scalar_type()).view(shape) * tau;
-  return softmax_focal_loss(adjusted, target, /*gamma=*/0.0, class_weight, reduction,
-                            ignore_index, /*label_smoothing=*/0.0);
+  return with_errors_named(op, "softmax_focal_loss", [&] {
+    return softmax_focal_loss(adjusted, target, /*gamma=*/0.0, class_weight, reduction,
+                              ignore_index, /*label_smoothing=*/0.0);
+  });
 }
 
 } // namespace detail

@@ -8,12 +8,29 @@ labels may be any sortable values (mapped to 0..C-1 in sorted order, as imbalanc
 returns the new rows and their labels.
 """
 
+import functools
 from typing import Tuple
 
 import numpy as np
 import torch
 
 _BUDGET = 64 << 20
+
+
+def _named(fn):
+    """Errors of the wrapped helper name it: "<function>: ..." (the ops already name themselves,
+    the NumPy-side conversions and checks do not)."""
+    name = fn.__name__
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (ValueError, TypeError, IndexError) as e:
+            if str(e).startswith(name + ":"):
+                raise
+            raise type(e)(f"{name}: {e}") from e
+    return wrapper
 
 
 def _tensor(a, dtype=None):
@@ -57,6 +74,7 @@ def _strategy(sampling_strategy, classes):
     return "auto", -1.0, counts
 
 
+@_named
 def knn(query, reference=None, k: int = 1, exclude_self: bool = False,
         memory_budget: int = _BUDGET):
     """Exact k-NN (squared Euclidean): (distances n×k, indices n×k); reference defaults to query
@@ -67,6 +85,7 @@ def knn(query, reference=None, k: int = 1, exclude_self: bool = False,
     return _out(d, query), _out(i, query)
 
 
+@_named
 def tomek_links(X, y, sampling_strategy="auto", memory_budget: int = _BUDGET):
     """Kept row indices after removing Tomek links (imbalanced-learn's TomekLinks)."""
     classes, yt = _labels(y)
@@ -74,6 +93,7 @@ def tomek_links(X, y, sampling_strategy="auto", memory_budget: int = _BUDGET):
     return _out(torch.ops.rebalance.tomek_links(_tensor(X), yt, s, counts, memory_budget), X)
 
 
+@_named
 def edited_nearest_neighbours(X, y, sampling_strategy="auto", n_neighbors: int = 3,
                               kind_sel: str = "all", memory_budget: int = _BUDGET):
     """Kept row indices of edited nearest neighbours (imbalanced-learn's EditedNearestNeighbours)."""
@@ -83,6 +103,7 @@ def edited_nearest_neighbours(X, y, sampling_strategy="auto", n_neighbors: int =
         _tensor(X), yt, s, counts, n_neighbors, kind_sel, memory_budget), X)
 
 
+@_named
 def near_miss(X, y, sampling_strategy="auto", n_neighbors: int = 3,
               memory_budget: int = _BUDGET):
     """Kept row indices (sorted) of NearMiss-1 (imbalanced-learn's NearMiss(version=1))."""
@@ -92,6 +113,7 @@ def near_miss(X, y, sampling_strategy="auto", n_neighbors: int = 3,
         _tensor(X), yt, s, r, counts, n_neighbors, memory_budget), X)
 
 
+@_named
 def random_under_sampler(y, sampling_strategy="auto", replacement: bool = False, seed: int = 0):
     """Kept row indices (sorted) of random under-sampling."""
     classes, yt = _labels(y)
@@ -99,6 +121,7 @@ def random_under_sampler(y, sampling_strategy="auto", replacement: bool = False,
     return _out(torch.ops.rebalance.random_under_sampler(yt, s, r, counts, replacement, seed), y)
 
 
+@_named
 def random_over_sampler(y, sampling_strategy="auto", seed: int = 0):
     """Indices of the rows to append (drawn with replacement within each class)."""
     classes, yt = _labels(y)
@@ -115,6 +138,7 @@ def _new_rows(op, X, y, sampling_strategy, *args) -> Tuple:
             torch.as_tensor(labels)) + tuple(_out(t, X) for t in out[2:])
 
 
+@_named
 def smote(X, y, sampling_strategy="auto", k_neighbors: int = 5, seed: int = 0,
           memory_budget: int = _BUDGET):
     """SMOTE: (new rows, their labels)."""
@@ -122,6 +146,7 @@ def smote(X, y, sampling_strategy="auto", k_neighbors: int = 5, seed: int = 0,
                      memory_budget)
 
 
+@_named
 def adasyn(X, y, sampling_strategy="auto", n_neighbors: int = 5, seed: int = 0,
            memory_budget: int = _BUDGET):
     """ADASYN: (new rows, their labels)."""
@@ -129,6 +154,7 @@ def adasyn(X, y, sampling_strategy="auto", n_neighbors: int = 5, seed: int = 0,
                      memory_budget)
 
 
+@_named
 def smote_tomek(X, y, sampling_strategy="auto", k_neighbors: int = 5, seed: int = 0,
                 memory_budget: int = _BUDGET):
     """SMOTE then Tomek cleaning: (new rows, their labels, kept indices into [X; new rows])."""
@@ -136,6 +162,7 @@ def smote_tomek(X, y, sampling_strategy="auto", k_neighbors: int = 5, seed: int 
                      memory_budget)
 
 
+@_named
 def cluster_centroids(X, y, sampling_strategy="auto", voting: str = "soft", max_iter: int = 300,
                       tol: float = 1e-4, seed: int = 0, memory_budget: int = _BUDGET):
     """ClusterCentroids: (rows, labels, source index or -1), imbalanced-learn's output order."""
@@ -143,6 +170,7 @@ def cluster_centroids(X, y, sampling_strategy="auto", voting: str = "soft", max_
                      max_iter, tol, seed, memory_budget)
 
 
+@_named
 def kmeans(X, n_clusters: int, max_iter: int = 300, tol: float = 1e-4, seed: int = 0,
            memory_budget: int = _BUDGET):
     """k-means++ / Lloyd: (centres, labels, inertia)."""

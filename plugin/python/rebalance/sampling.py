@@ -57,9 +57,10 @@ class AdaptiveSampler(torch.utils.data.Sampler):
             float(step), float(smoothing), float(floor), float(ceiling),
             _explicit_counts(counts, int(num_classes)), int(seed), int(rank), int(num_replicas),
             bool(drop_last), bool(log_epochs))
-        empty = torch.nonzero(self._impl.class_counts() == 0).flatten().tolist()
+        empty = torch.nonzero(self._impl.class_counts() == 0).flatten()[:21].tolist()
         if empty:
-            warnings.warn(f"AdaptiveSampler: classes {empty} have no samples; they are skipped")
+            warnings.warn(f"AdaptiveSampler: classes {_short(empty)} have no samples; they are "
+                          "skipped")
 
     def __iter__(self) -> Iterator[int]:
         return iter(self._impl.indices().tolist())
@@ -129,8 +130,20 @@ class AdaptiveSampler(torch.utils.data.Sampler):
         return {"state": self._impl.state()}
 
     def __setstate__(self, state):
-        self._impl = torch.classes.rebalance.AdaptiveSampler(torch.zeros(1, dtype=torch.int64), 1)
-        self._impl.load_state(state["state"])
+        if not isinstance(state, dict) or not isinstance(state.get("state"), torch.Tensor):
+            raise ValueError("AdaptiveSampler.__setstate__: corrupted or incompatible checkpoint: "
+                             "expected the dict __getstate__ returns ({'state': uint8 tensor}), "
+                             f"got {type(state).__name__}"
+                             + (f" with keys {sorted(map(str, state))}" if isinstance(state, dict)
+                                else ""))
+        impl = torch.classes.rebalance.AdaptiveSampler(torch.zeros(1, dtype=torch.int64), 1)
+        impl.load_state(state["state"])
+        self._impl = impl
+
+
+def _short(classes):
+    """The first 20 classes of a list as "[a, b, ...]" (millions of empty classes stay short)."""
+    return str(classes[:20])[:-1] + (", ...]" if len(classes) > 20 else "]")
 
 
 def _explicit_counts(counts: _Counts, num_classes: int) -> Optional[torch.Tensor]:

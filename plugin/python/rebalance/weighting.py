@@ -22,8 +22,9 @@ def class_weights(counts: torch.Tensor, method: str = "inverse", power: float = 
     and a Python ``UserWarning``."""
     counts = torch.as_tensor(counts)
     if counts.dim() == 1 and bool((counts == 0).any()) and bool((counts > 0).any()):
-        zero = torch.nonzero(counts == 0).flatten().tolist()
-        warnings.warn(f"class_weights: classes {zero} have count 0; their weight is 0")
+        zero, many = torch.nonzero(counts == 0).flatten(), int((counts == 0).sum())
+        shown = str(zero[:20].tolist())[:-1] + (f", ... ({many} in all)]" if many > 20 else "]")
+        warnings.warn(f"class_weights: classes {shown} have count 0; their weight is 0")
     return torch.ops.rebalance.class_weights(counts, method, power, beta, cost_matrix,
                                              clusters_per_class, normalize)
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <limits>
 #include <numeric>
 #include <random>
 
@@ -68,6 +69,19 @@ TEST(SamplingLargestRemainder, BoundedVersionKeepsBoundsAndTotal) {
   EXPECT_EQ(bounded_largest_remainder({3.1, 2.2, 2.9}, {0, 2, 0}, {9, 9, 9}, 6),
             (std::vector<int64_t>{2, 2, 2}));
   EXPECT_THROW(bounded_largest_remainder({1, 1}, {0, 0}, {1, 1}, 3), c10::ValueError);
+}
+
+TEST(SamplingLargestRemainder, SplitsTotalsAbove2To53Exactly) {
+  // Quotas above 2^53 round by more than a unit each; the sum must still be the total.
+  for (const int64_t total : {(int64_t{1} << 53) + 1, (int64_t{1} << 60) + 7,
+                              std::numeric_limits<int64_t>::max() / 2}) {
+    const auto n = rebalance::sampling::largest_remainder({1, 3, 3, 7, 1e-3}, total);
+    EXPECT_EQ(std::accumulate(n.begin(), n.end(), int64_t{0}), total) << total;
+    for (const int64_t v : n) EXPECT_GE(v, 0);
+  }
+  // Weights whose sum overflows a double still split proportionally.
+  const auto n = rebalance::sampling::largest_remainder({1e308, 1e308, 0}, 10);
+  EXPECT_EQ(n, (std::vector<int64_t>{5, 5, 0}));
 }
 
 TEST(SamplingLargestRemainder, RejectsNegativeTotalAndWeights) {
