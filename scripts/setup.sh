@@ -15,7 +15,9 @@ apt_install cmake make g++ zlib1g-dev libgtest-dev googletest dataset-fashion-mn
 make_venv "$VENV" "$ROOT/scripts/requirements.txt"
 [[ "${REBALANCE_SETUP_SKIP_BUILD:-0}" == 1 ]] && exit 0
 
-TORCH_PREFIX="$("$VENV/bin/python" -c 'import torch; print(torch.utils.cmake_prefix_path)')"
+# The torch package folder itself (not torch.utils.cmake_prefix_path): as a prefix it makes CMake
+# find torch/lib's libraries before any system LibTorch (Debian's libtorch-dev).
+TORCH_PREFIX="$("$VENV/bin/python" -c 'import os, torch; print(os.path.dirname(torch.__file__))')"
 cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$TORCH_PREFIX" \
   -DPython3_EXECUTABLE="$VENV/bin/python" -DREBALANCE_CUDA=OFF -DREBALANCE_WARNINGS_AS_ERRORS=ON \
   ${REBALANCE_CMAKE_ARGS:-}

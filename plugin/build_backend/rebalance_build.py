@@ -22,13 +22,14 @@ __all__ = ["build_wheel", "build_sdist", "build_editable", "get_requires_for_bui
 
 
 def _torch_cmake_prefix() -> Path:
-    """torch's CMake prefix: the importable torch, else the target environment's."""
+    """The torch package folder (its CMake prefix: share/cmake/Torch and lib/ below it, found
+    before any system LibTorch): the importable torch's, else the target environment's."""
     spec = importlib.util.find_spec("torch")
     roots = [Path(p).parent for p in (spec.submodule_search_locations or [])] if spec else []
     roots += [Path(sysconfig.get_paths()[key]) for key in ("purelib", "platlib")]
     for root in roots:
-        prefix = root / "torch" / "share" / "cmake"
-        if (prefix / "Torch" / "TorchConfig.cmake").is_file():
+        prefix = root / "torch"
+        if (prefix / "share" / "cmake" / "Torch" / "TorchConfig.cmake").is_file():
             return prefix
     raise RuntimeError(
         "rebalance: building needs PyTorch installed in the target environment "

@@ -28,7 +28,7 @@ cuda_configure_args() {
 import os, torch
 import torch.utils.cpp_extension as ext
 site = os.path.dirname(os.path.dirname(torch.__file__))
-print(torch.__version__, torch.version.cuda or "none", torch.utils.cmake_prefix_path,
+print(torch.__version__, torch.version.cuda or "none", os.path.dirname(torch.__file__),
       ext.include_paths()[0], site, ext.CUDA_HOME or "")
 EOF
 )"; then
