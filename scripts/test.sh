@@ -40,7 +40,8 @@ run_step wheel bash "$ROOT/scripts/wheel_check.sh"
 run_step debian bash "$ROOT/scripts/debian_libtorch_check.sh"
 # The CUDA check installs the 5.5 GB CUDA torch wheel and compiles the library once more; it
 # runs when that wheel is on the machine's disk and the run so far leaves it time
-# (REBALANCE_CUDA_CHECK_BUDGET seconds of the run, default 1800, so that a run stays well inside CI's 5400).
+# (REBALANCE_CUDA_CHECK_BUDGET seconds of the run, default 1800: a run stays well inside
+# CI's 5400).
 if [[ " $STEPS " == *" cuda "* ]]; then
   if ! ls /opt/pypi-more/files/torch-2.14.1-*.whl >/dev/null 2>&1 \
       && [[ "${REBALANCE_CUDA_CHECK_FORCE:-0}" != 1 ]]; then
