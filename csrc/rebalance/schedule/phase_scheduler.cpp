@@ -206,19 +206,7 @@ void PhaseScheduler::read_fields(torch::serialize::InputArchive& archive) {
   s.best_macro_f1_ = best;
   s.phase_best_macro_f1_ = phase_best;
   s.best_recall_ = r;
-  phases_ = std::move(s.phases_);
-  recall_alarm_ = s.recall_alarm_;
-  phase_index_ = s.phase_index_;
-  epoch_ = s.epoch_;
-  step_ = s.step_;
-  epochs_in_phase_ = s.epochs_in_phase_;
-  steps_in_phase_ = s.steps_in_phase_;
-  best_epoch_ = s.best_epoch_;
-  epochs_since_improvement_ = s.epochs_since_improvement_;
-  best_macro_f1_ = s.best_macro_f1_;
-  phase_best_macro_f1_ = s.phase_best_macro_f1_;
-  finished_ = s.finished_;
-  best_recall_ = s.best_recall_;
+  *this = std::move(s);  // every check passed: take the whole state at once
 }
 
 void PhaseScheduler::save(torch::serialize::OutputArchive& archive) const {
