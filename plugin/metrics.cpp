@@ -1,7 +1,7 @@
-// Schemas and kernels of per-class evaluation: the confusion matrix op and ClassMetrics.
+// ClassMetrics as torch.classes.rebalance.ClassMetrics (the confusion_matrix op registers
+// itself in csrc/rebalance/ops/).
 #include "rebalance/checkpoint.h"
 #include "rebalance/metrics/class_metrics.h"
-#include "rebalance/ops/cpu/confusion_matrix_kernel.h"
 
 #include <torch/custom_class.h>
 #include <torch/library.h>
@@ -14,9 +14,6 @@ using MetricsPtr = c10::intrusive_ptr<ClassMetrics>;
 } // namespace
 
 TORCH_LIBRARY_FRAGMENT(rebalance, m) {
-  m.def("confusion_matrix(Tensor input, Tensor target, int num_classes, "
-        "int ignore_index=-100) -> Tensor");
-
   m.class_<ClassMetrics>("ClassMetrics")
       .def(torch::init<int64_t, int64_t>(), "",
            {torch::arg("num_classes"), torch::arg("ignore_index") = -100})
@@ -41,8 +38,4 @@ TORCH_LIBRARY_FRAGMENT(rebalance, m) {
                     m->load_state_bytes(rebalance::checkpoint::pickled_bytes("ClassMetrics", state));
                     return m;
                   });
-}
-
-TORCH_LIBRARY_IMPL(rebalance, CPU, m) {
-  m.impl("confusion_matrix", &rebalance::cpu::confusion_matrix_cpu);
 }

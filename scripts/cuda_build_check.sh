@@ -4,12 +4,12 @@
 #   1. a venv $REBALANCE_CUDA_VENV (default .venv-cuda/) with scripts/requirements-cuda.txt
 #      (torch 2.14.1 CUDA 13 from the machine's disk, about 5.5 GB);
 #   2. configure (scripts/lib/cuda_build.sh, shared with device_check.sh) and build the library
-#      target alone into $REBALANCE_CUDA_BUILD_DIR (default build-cuda/), every .cu file and
-#      plugin/cuda/*.cpp linked in;
+#      target alone into $REBALANCE_CUDA_BUILD_DIR (default build-cuda/), every .cu file (each
+#      ends with its CUDA registration) linked in;
 #   3. cuobjdump --list-elf: the library holds cubins for $TORCH_CUDA_ARCH_LIST (default 9.0);
 #   4. tests/cuda/*.cu: host runs of the kernels' per-element math (nvcc, no GPU);
-#   5. in that venv, `import rebalance` loads the library and every op that plugin/cuda/*.cpp
-#      registers has a CUDA kernel in the dispatcher.
+#   5. in that venv, `import rebalance` loads the library and every op that
+#      csrc/rebalance/ops/cuda/*.cu registers has a CUDA kernel in the dispatcher.
 # Exit status 0 when all hold; the last line says OK or FAILED and why. JOBS (default 2).
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -65,8 +65,9 @@ for src in "$ROOT"/tests/cuda/*.cu; do
 done
 
 step "import rebalance and the CUDA dispatch keys"
-OPS="$(grep -ho 'm.impl("[A-Za-z_0-9]*"' "$ROOT"/plugin/cuda/*.cpp | cut -d'"' -f2 | sort -u)"
-[[ -n "$OPS" ]] || fail "no m.impl in plugin/cuda/*.cpp"
+OPS="$(grep -ho 'm.impl("[A-Za-z_0-9]*"' "$ROOT"/csrc/rebalance/ops/cuda/*.cu | cut -d'"' -f2 |
+  sort -u)"
+[[ -n "$OPS" ]] || fail "no m.impl in csrc/rebalance/ops/cuda/*.cu"
 REBALANCE_LIBRARY="$LIBRARY" PYTHONPATH="$ROOT/plugin/python" "$CUDA_PY" - $OPS <<'EOF' ||
 import sys
 import torch

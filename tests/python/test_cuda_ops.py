@@ -13,8 +13,8 @@ from grad_utils import value_and_grad
 
 def _has_cuda_kernels():
     try:
-        return torch._C._dispatch_has_kernel_for_dispatch_key("rebalance::sigmoid_focal_loss",
-                                                               "CUDA")
+        return torch._C._dispatch_has_kernel_for_dispatch_key(
+            "rebalance::_sigmoid_focal_loss_forward", "CUDA")
     except (AttributeError, RuntimeError):
         return False
 

@@ -147,7 +147,7 @@ def bincount_reference(pred, y, num_classes, ignore_index=-100):
     return torch.bincount(flat.cpu(), minlength=num_classes ** 2).view(num_classes, num_classes)
 
 
-# Kernel variants (confusion_matrix_cuda.cu): int64 predictions, logits one thread per position
+# Kernel variants (cuda/confusion_matrix_kernel.cu): int64 predictions, logits one thread per position
 # (C < 32 or trailing dims), logits one warp per row (C >= 32); each with the per-block
 # shared-memory matrix (C * C <= 4096) and with global atomics (C > 64).
 @pytest.mark.parametrize("num_classes", [10, 50, 100])

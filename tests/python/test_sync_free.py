@@ -106,8 +106,8 @@ def test_cpu_checks_always_raise(enabled):
 
 def _has_cuda_kernels():
     try:
-        return torch._C._dispatch_has_kernel_for_dispatch_key("rebalance::sigmoid_focal_loss",
-                                                               "CUDA")
+        return torch._C._dispatch_has_kernel_for_dispatch_key(
+            "rebalance::_sigmoid_focal_loss_forward", "CUDA")
     except (AttributeError, RuntimeError):
         return False
 

@@ -1,5 +1,7 @@
 #include "rebalance/ops/checks.h"
 
+#include <torch/library.h>
+
 #include <atomic>
 
 namespace rebalance {
@@ -19,3 +21,13 @@ bool set_checks_enabled(bool enabled) {
 }
 
 } // namespace rebalance
+
+// The switch as ops, so that Python and TorchScript can flip it. Side effects: alias analysis
+// must not drop or reorder the calls.
+TORCH_LIBRARY_FRAGMENT(rebalance, m) {
+  m.def(torch::schema("set_checks_enabled(bool enabled) -> bool",
+                      c10::AliasAnalysisKind::CONSERVATIVE),
+        &rebalance::set_checks_enabled);
+  m.def(torch::schema("checks_enabled() -> bool", c10::AliasAnalysisKind::CONSERVATIVE),
+        &rebalance::checks_enabled);
+}

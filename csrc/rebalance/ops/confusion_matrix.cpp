@@ -3,6 +3,7 @@
 #include "rebalance/bounds.h"
 
 #include <ATen/core/dispatch/Dispatcher.h>
+#include <torch/library.h>
 
 namespace rebalance {
 
@@ -57,3 +58,8 @@ bool check_confusion_matrix_args(const at::Tensor& input, const at::Tensor& targ
 
 } // namespace detail
 } // namespace rebalance
+
+TORCH_LIBRARY_FRAGMENT(rebalance, m) {
+  m.def("confusion_matrix(Tensor input, Tensor target, int num_classes, "
+        "int ignore_index=-100) -> Tensor");
+}

@@ -3,6 +3,7 @@
 #include "rebalance/ops/class_weight_check.h"
 
 #include <ATen/core/dispatch/Dispatcher.h>
+#include <torch/library.h>
 
 #include <cmath>
 
@@ -51,5 +52,26 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> sigmoid_focal_loss_forward(
   return op.call(logits, targets, alpha, gamma, class_weight, reduction, compute_grad);
 }
 
+at::Tensor sigmoid_focal_loss_no_grad(const at::Tensor& logits, const at::Tensor& targets,
+                                      double alpha, double gamma,
+                                      const rebalance::optional<at::Tensor>& class_weight,
+                                      rebalance::string_view reduction) {
+  return std::get<0>(sigmoid_focal_loss_forward(logits, targets, alpha, gamma, class_weight,
+                                                reduction, /*compute_grad=*/false));
+}
+
 } // namespace detail
 } // namespace rebalance
+
+TORCH_LIBRARY_FRAGMENT(rebalance, m) {
+  m.def("sigmoid_focal_loss(Tensor logits, Tensor targets, float alpha=0.25, float gamma=2.0, "
+        "Tensor? class_weight=None, str reduction=\"mean\") -> Tensor");
+  m.def("_sigmoid_focal_loss_forward(Tensor logits, Tensor targets, float alpha, float gamma, "
+        "Tensor? class_weight, str reduction, bool compute_grad) -> (Tensor, Tensor, Tensor)");
+}
+
+// Below autograd (inference, or no input requiring grad) on every backend: the backend's
+// forward kernel without the gradient.
+TORCH_LIBRARY_IMPL(rebalance, CompositeExplicitAutograd, m) {
+  m.impl("sigmoid_focal_loss", &rebalance::detail::sigmoid_focal_loss_no_grad);
+}

@@ -39,5 +39,12 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> sigmoid_focal_loss_forward(
     const at::Tensor& logits, const at::Tensor& targets, double alpha, double gamma,
     const rebalance::optional<at::Tensor>& class_weight, rebalance::string_view reduction, bool compute_grad);
 
+/// Kernel of rebalance::sigmoid_focal_loss below autograd, shared by every backend: the loss of
+/// sigmoid_focal_loss_forward without its gradient.
+at::Tensor sigmoid_focal_loss_no_grad(const at::Tensor& logits, const at::Tensor& targets,
+                                      double alpha, double gamma,
+                                      const rebalance::optional<at::Tensor>& class_weight,
+                                      rebalance::string_view reduction);
+
 } // namespace detail
 } // namespace rebalance

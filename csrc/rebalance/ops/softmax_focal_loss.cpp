@@ -3,6 +3,7 @@
 #include "rebalance/ops/class_weight_check.h"
 
 #include <ATen/core/dispatch/Dispatcher.h>
+#include <torch/library.h>
 
 #include <cmath>
 
@@ -70,5 +71,30 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> softmax_focal_loss_forward(
                  compute_grad);
 }
 
+at::Tensor softmax_focal_loss_no_grad(const at::Tensor& logits, const at::Tensor& target,
+                                      double gamma,
+                                      const rebalance::optional<at::Tensor>& class_weight,
+                                      rebalance::string_view reduction, int64_t ignore_index,
+                                      double label_smoothing) {
+  return std::get<0>(softmax_focal_loss_forward(logits, target, gamma, class_weight, reduction,
+                                                ignore_index, label_smoothing,
+                                                /*compute_grad=*/false));
+}
+
 } // namespace detail
 } // namespace rebalance
+
+TORCH_LIBRARY_FRAGMENT(rebalance, m) {
+  m.def("softmax_focal_loss(Tensor logits, Tensor target, float gamma=2.0, "
+        "Tensor? class_weight=None, str reduction=\"mean\", int ignore_index=-100, "
+        "float label_smoothing=0.0) -> Tensor");
+  m.def("_softmax_focal_loss_forward(Tensor logits, Tensor target, float gamma, "
+        "Tensor? class_weight, str reduction, int ignore_index, float label_smoothing, "
+        "bool compute_grad) -> (Tensor, Tensor, Tensor)");
+}
+
+// Below autograd (inference, or no input requiring grad) on every backend: the backend's
+// forward kernel without the gradient.
+TORCH_LIBRARY_IMPL(rebalance, CompositeExplicitAutograd, m) {
+  m.impl("softmax_focal_loss", &rebalance::detail::softmax_focal_loss_no_grad);
+}

@@ -43,5 +43,13 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> softmax_focal_loss_forward(
     const rebalance::optional<at::Tensor>& class_weight, rebalance::string_view reduction,
     int64_t ignore_index, double label_smoothing, bool compute_grad);
 
+/// Kernel of rebalance::softmax_focal_loss below autograd, shared by every backend: the loss of
+/// softmax_focal_loss_forward without its gradient.
+at::Tensor softmax_focal_loss_no_grad(const at::Tensor& logits, const at::Tensor& target,
+                                      double gamma,
+                                      const rebalance::optional<at::Tensor>& class_weight,
+                                      rebalance::string_view reduction, int64_t ignore_index,
+                                      double label_smoothing);
+
 } // namespace detail
 } // namespace rebalance

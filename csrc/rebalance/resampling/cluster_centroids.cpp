@@ -6,6 +6,8 @@
 
 #include <string>
 #include <vector>
+#include "rebalance/resampling/schema_args.h"
+#include <torch/library.h>
 
 namespace rebalance {
 
@@ -62,3 +64,13 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> cluster_centroids(
 }
 
 } // namespace rebalance
+
+TORCH_LIBRARY_FRAGMENT(rebalance, m) {
+  m.def("cluster_centroids(Tensor x, Tensor y, " REBALANCE_STRATEGY_ARGS
+        ", str voting=\"soft\", int max_iter=300, float tol=1e-4, int seed=0, "
+        REBALANCE_BUDGET_ARG ") -> (Tensor, Tensor, Tensor)");
+}
+
+TORCH_LIBRARY_IMPL(rebalance, CompositeExplicitAutograd, m) {
+  m.impl("cluster_centroids", &rebalance::cluster_centroids);
+}

@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <cmath>
 #include <vector>
+#include "rebalance/resampling/schema_args.h"
+#include <torch/library.h>
 
 namespace rebalance {
 namespace detail {
@@ -211,6 +213,29 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> kmeans_impl(const char* op, const
   return {centres.to(x.scalar_type()), labels, inertia};
 }
 
+std::tuple<at::Tensor, at::Tensor, at::Tensor> kmeans_meta(const at::Tensor& x, int64_t n_clusters,
+                                                           int64_t max_iter, double tol,
+                                                           int64_t seed, int64_t memory_budget) {
+  TORCH_CHECK_VALUE(x.dim() == 2, "kmeans: x must be 2-D (n, d), got ", x.sym_sizes());
+  TORCH_CHECK_VALUE(n_clusters >= 1, "kmeans: n_clusters must be >= 1, got ", n_clusters);
+  return {at::empty_symint({c10::SymInt(n_clusters), x.sym_size(1)}, x.options()),
+          at::empty_symint({x.sym_size(0)}, x.options().dtype(at::kLong)),
+          at::empty({}, x.options().dtype(at::kDouble))};
+}
+
 } // namespace detail
 
 } // namespace rebalance
+
+TORCH_LIBRARY_FRAGMENT(rebalance, m) {
+  m.def("kmeans(Tensor x, int n_clusters, int max_iter=300, float tol=1e-4, int seed=0, "
+        REBALANCE_BUDGET_ARG ") -> (Tensor, Tensor, Tensor)");
+}
+
+TORCH_LIBRARY_IMPL(rebalance, CompositeExplicitAutograd, m) {
+  m.impl("kmeans", &rebalance::kmeans);
+}
+
+TORCH_LIBRARY_IMPL(rebalance, Meta, m) {
+  m.impl("kmeans", &rebalance::detail::kmeans_meta);
+}

@@ -29,6 +29,12 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> kmeans_impl(const char* op, const
                                                            double tol, int64_t seed,
                                                            int64_t memory_budget);
 
+/// Fake (Meta) kernel of rebalance::kmeans: (centres n_clusters × d, labels int64 (n), inertia
+/// float64 scalar).
+std::tuple<at::Tensor, at::Tensor, at::Tensor> kmeans_meta(const at::Tensor& x, int64_t n_clusters,
+                                                           int64_t max_iter, double tol,
+                                                           int64_t seed, int64_t memory_budget);
+
 /// For every row of x (n × d), the nearest row of centres (k × d): (labels int64 (n),
 /// squared distances (n), GEMM form, clamped at 0), lowest index on ties. float32 on the CPU:
 /// the fused kNN kernel (ops/cpu/knn_kernel.h); otherwise GEMM blocks of memory_budget bytes.

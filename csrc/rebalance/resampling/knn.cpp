@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include "rebalance/resampling/schema_args.h"
+#include <torch/library.h>
 
 namespace rebalance {
 
@@ -118,5 +120,30 @@ std::tuple<at::Tensor, at::Tensor> knn_kernel(const at::Tensor& query,
   return {std::get<0>(out).to(query.scalar_type()), std::get<1>(out)};
 }
 
+std::tuple<at::Tensor, at::Tensor> knn_meta(const at::Tensor& query, const at::Tensor& reference,
+                                            int64_t k, bool exclude_self, int64_t memory_budget) {
+  TORCH_CHECK_VALUE(query.dim() == 2 && reference.dim() == 2, kOp,
+                    ": query and reference must be 2-D, got ", query.sym_sizes(), " and ",
+                    reference.sym_sizes());
+  TORCH_CHECK_VALUE(k >= 1, kOp, ": k must be >= 1, got ", k);
+  const c10::SymInt rows = query.sym_size(0);
+  return {at::empty_symint({rows, k}, query.options()),
+          at::empty_symint({rows, k}, query.options().dtype(at::kLong))};
+}
+
 } // namespace detail
 } // namespace rebalance
+
+TORCH_LIBRARY_FRAGMENT(rebalance, m) {
+  m.def("knn(Tensor query, Tensor reference, int k, bool exclude_self=False, " REBALANCE_BUDGET_ARG
+        ") -> (Tensor, Tensor)");
+}
+
+// A composition of ATen ops on the inputs' device with no gradient: one kernel for every backend.
+TORCH_LIBRARY_IMPL(rebalance, CompositeExplicitAutograd, m) {
+  m.impl("knn", &rebalance::detail::knn_kernel);
+}
+
+TORCH_LIBRARY_IMPL(rebalance, Meta, m) {
+  m.impl("knn", &rebalance::detail::knn_meta);
+}

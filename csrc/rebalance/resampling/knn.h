@@ -50,6 +50,11 @@ std::tuple<at::Tensor, at::Tensor> knn_kernel(const at::Tensor& query,
                                               const at::Tensor& reference, int64_t k,
                                               bool exclude_self, int64_t memory_budget);
 
+/// Fake (Meta) kernel of rebalance::knn: (distances nq × k in the query dtype, indices nq × k
+/// int64).
+std::tuple<at::Tensor, at::Tensor> knn_meta(const at::Tensor& query, const at::Tensor& reference,
+                                            int64_t k, bool exclude_self, int64_t memory_budget);
+
 /// The search shared by both paths. q: nq × d, r: nr × d (float32 or float64, contiguous, one
 /// device), self: undefined or int64 (nq); m: candidates per query (k <= m <= available
 /// references); out_d (float64) and out_i (int64): nq × k, written.

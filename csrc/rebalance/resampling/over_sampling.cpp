@@ -11,6 +11,8 @@
 
 #include <cmath>
 #include <vector>
+#include "rebalance/resampling/schema_args.h"
+#include <torch/library.h>
 
 namespace rebalance {
 
@@ -270,3 +272,21 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> smote_tomek(
 }
 
 } // namespace rebalance
+
+TORCH_LIBRARY_FRAGMENT(rebalance, m) {
+  m.def("random_over_sampler(Tensor y, " REBALANCE_STRATEGY_ARGS ", int seed=0) -> Tensor");
+  m.def("smote(Tensor x, Tensor y, " REBALANCE_STRATEGY_ARGS ", int k_neighbors=5, int seed=0, "
+        REBALANCE_BUDGET_ARG ") -> (Tensor, Tensor)");
+  m.def("adasyn(Tensor x, Tensor y, " REBALANCE_STRATEGY_ARGS ", int n_neighbors=5, int seed=0, "
+        REBALANCE_BUDGET_ARG ") -> (Tensor, Tensor)");
+  m.def("smote_tomek(Tensor x, Tensor y, " REBALANCE_STRATEGY_ARGS
+        ", int k_neighbors=5, int seed=0, " REBALANCE_BUDGET_ARG ") -> (Tensor, Tensor, Tensor)");
+}
+
+// Compositions of ATen ops on the inputs' device with no gradient: one kernel for every backend.
+TORCH_LIBRARY_IMPL(rebalance, CompositeExplicitAutograd, m) {
+  m.impl("random_over_sampler", &rebalance::random_over_sampler);
+  m.impl("smote", &rebalance::smote);
+  m.impl("adasyn", &rebalance::adasyn);
+  m.impl("smote_tomek", &rebalance::smote_tomek);
+}

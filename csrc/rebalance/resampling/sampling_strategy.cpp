@@ -4,6 +4,8 @@
 
 #include <cmath>
 #include <string>
+#include "rebalance/resampling/schema_args.h"
+#include <torch/library.h>
 
 namespace rebalance {
 namespace resampling {
@@ -190,3 +192,12 @@ at::Tensor sampling_strategy(const at::Tensor& y, rebalance::string_view samplin
 }
 
 } // namespace rebalance
+
+TORCH_LIBRARY_FRAGMENT(rebalance, m) {
+  m.def("sampling_strategy(Tensor y, str sampling_type, " REBALANCE_STRATEGY_ARGS
+        ", int num_classes=-1) -> Tensor");
+}
+
+TORCH_LIBRARY_IMPL(rebalance, CompositeExplicitAutograd, m) {
+  m.impl("sampling_strategy", &rebalance::sampling_strategy);
+}

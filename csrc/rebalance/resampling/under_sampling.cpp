@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <numeric>
 #include <string>
+#include "rebalance/resampling/schema_args.h"
+#include <torch/library.h>
 
 namespace rebalance {
 
@@ -241,3 +243,23 @@ at::Tensor near_miss(const at::Tensor& x, const at::Tensor& y, rebalance::string
 }
 
 } // namespace rebalance
+
+TORCH_LIBRARY_FRAGMENT(rebalance, m) {
+  m.def("random_under_sampler(Tensor y, " REBALANCE_STRATEGY_ARGS
+        ", bool replacement=False, int seed=0) -> Tensor");
+  m.def("tomek_links(Tensor x, Tensor y, str strategy=\"auto\", Tensor? counts=None, "
+        REBALANCE_BUDGET_ARG ") -> Tensor");
+  m.def("edited_nearest_neighbours(Tensor x, Tensor y, str strategy=\"auto\", "
+        "Tensor? counts=None, int n_neighbors=3, str kind_sel=\"all\", " REBALANCE_BUDGET_ARG
+        ") -> Tensor");
+  m.def("near_miss(Tensor x, Tensor y, " REBALANCE_STRATEGY_ARGS ", int n_neighbors=3, "
+        REBALANCE_BUDGET_ARG ") -> Tensor");
+}
+
+// Compositions of ATen ops on the inputs' device with no gradient: one kernel for every backend.
+TORCH_LIBRARY_IMPL(rebalance, CompositeExplicitAutograd, m) {
+  m.impl("random_under_sampler", &rebalance::random_under_sampler);
+  m.impl("tomek_links", &rebalance::tomek_links);
+  m.impl("edited_nearest_neighbours", &rebalance::edited_nearest_neighbours);
+  m.impl("near_miss", &rebalance::near_miss);
+}

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <string>
+#include <torch/library.h>
 
 namespace rebalance {
 
@@ -26,6 +27,12 @@ at::Tensor class_weights(const at::Tensor& counts, rebalance::string_view method
 }
 
 namespace detail {
+
+at::ScalarType weight_dtype(const at::Tensor& counts) {
+  return at::isFloatingType(counts.scalar_type())
+             ? counts.scalar_type()
+             : c10::typeMetaToScalarType(at::get_default_dtype());
+}
 
 at::Tensor checked_per_class(const char* op, const char* what, const at::Tensor& values,
                              int64_t num_classes) {
@@ -109,9 +116,7 @@ at::Tensor class_weights_impl(const at::Tensor& counts, rebalance::string_view m
   TORCH_CHECK_VALUE(std::isfinite(total) && total > 0, op, ": method \"", std::string(method),
                     "\" gives weight 0 to every class (sum ", total, ")");
   if (normalize) raw = raw * (static_cast<double>(C) / total);
-  const auto dtype = at::isFloatingType(counts.scalar_type())
-                         ? counts.scalar_type()
-                         : c10::typeMetaToScalarType(at::get_default_dtype());
+  const auto dtype = weight_dtype(counts);
   const at::Tensor out = raw.to(counts.device(), dtype);
   TORCH_CHECK_VALUE(out.isfinite().all().item<bool>(), op, ": the weights (up to ",
                     raw.max().item<double>(), ") overflow ", dtype,
@@ -119,5 +124,36 @@ at::Tensor class_weights_impl(const at::Tensor& counts, rebalance::string_view m
   return out;
 }
 
+namespace {
+
+/// Fake (Meta) kernel of class_weights: (C,) in the counts' floating dtype (the default dtype for
+/// integer counts) on their device.
+at::Tensor class_weights_meta(const at::Tensor& counts, rebalance::string_view method,
+                              double power, double beta,
+                              const rebalance::optional<at::Tensor>& cost_matrix,
+                              const rebalance::optional<at::Tensor>& clusters_per_class,
+                              bool normalize) {
+  TORCH_CHECK_VALUE(counts.dim() == 1, "class_weights: counts must be 1-D, got ", counts.dim(),
+                    " dimensions");
+  return at::empty_symint({counts.sym_numel()}, counts.options().dtype(weight_dtype(counts)));
+}
+
+} // namespace
 } // namespace detail
 } // namespace rebalance
+
+TORCH_LIBRARY_FRAGMENT(rebalance, m) {
+  m.def("class_weights(Tensor counts, str method, float power=0.5, float beta=0.999, "
+        "Tensor? cost_matrix=None, Tensor? clusters_per_class=None, bool normalize=True) "
+        "-> Tensor");
+}
+
+// Weights are statistics of the counts (no gradient flows to them): one kernel for every
+// backend, and a Meta kernel for tracing.
+TORCH_LIBRARY_IMPL(rebalance, CompositeExplicitAutograd, m) {
+  m.impl("class_weights", &rebalance::detail::class_weights_impl);
+}
+
+TORCH_LIBRARY_IMPL(rebalance, Meta, m) {
+  m.impl("class_weights", &rebalance::detail::class_weights_meta);
+}

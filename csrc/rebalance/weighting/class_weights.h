@@ -40,6 +40,9 @@ const std::vector<std::string>& class_weight_methods();
 
 namespace detail {
 
+/// dtype of weights computed from `counts`: theirs when floating point, else the default dtype.
+at::ScalarType weight_dtype(const at::Tensor& counts);
+
 /// Implementation of rebalance::class_weights (composite ATen code, any device).
 at::Tensor class_weights_impl(const at::Tensor& counts, rebalance::string_view method, double power,
                               double beta, const rebalance::optional<at::Tensor>& cost_matrix,

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <tuple>
+#include <torch/library.h>
 
 namespace rebalance {
 
@@ -59,3 +60,33 @@ at::Tensor count_clusters_per_class(const at::Tensor& features, const at::Tensor
 }
 
 } // namespace rebalance
+
+namespace rebalance {
+namespace {
+
+/// Fake (Meta) kernel: K_c per class, (num_classes,) int64. The kernel returns it on the CPU;
+/// traced with CUDA features, the fake output says CUDA (a Meta kernel cannot name another
+/// device).
+at::Tensor count_clusters_per_class_meta(const at::Tensor& features, const at::Tensor& labels,
+                                         int64_t num_classes, int64_t max_clusters,
+                                         double min_improvement, int64_t seed) {
+  check_num_classes("count_clusters_per_class", "num_classes", num_classes);
+  return at::empty({num_classes}, features.options().dtype(at::kLong));
+}
+
+} // namespace
+} // namespace rebalance
+
+TORCH_LIBRARY_FRAGMENT(rebalance, m) {
+  m.def("count_clusters_per_class(Tensor features, Tensor labels, int num_classes, "
+        "int max_clusters=8, float min_improvement=0.5, int seed=0) -> Tensor");
+}
+
+// A statistic of the data (no gradient): one kernel for every backend, and a Meta kernel.
+TORCH_LIBRARY_IMPL(rebalance, CompositeExplicitAutograd, m) {
+  m.impl("count_clusters_per_class", &rebalance::count_clusters_per_class);
+}
+
+TORCH_LIBRARY_IMPL(rebalance, Meta, m) {
+  m.impl("count_clusters_per_class", &rebalance::count_clusters_per_class_meta);
+}

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <vector>
+#include <torch/library.h>
 
 namespace rebalance {
 
@@ -26,9 +27,7 @@ at::Tensor log_prior_from_counts(const at::Tensor& counts) {
   const at::Tensor n = detail::checked_per_class("log_prior_from_counts", "counts", counts, -1);
   const double total = n.sum().item<double>();
   TORCH_CHECK_VALUE(total > 0, "log_prior_from_counts: counts must not all be 0");
-  const auto dtype = at::isFloatingType(counts.scalar_type())
-                         ? counts.scalar_type()
-                         : c10::typeMetaToScalarType(at::get_default_dtype());
+  const auto dtype = detail::weight_dtype(counts);
   // Zero counts get the prior 1e-12 / max(ΣN, 1): below every share of integer counts, and
   // below 1 (a negative log prior) for fractional counts summing to less than 1.
   return (n / total).clamp_min(1e-12 / std::max(total, 1.0)).log().to(counts.device(), dtype);
@@ -45,24 +44,66 @@ at::Tensor logit_adjusted_cross_entropy_impl(const at::Tensor& logits, const at:
                    ": logits must be a floating-point tensor, got ", logits.scalar_type());
   TORCH_CHECK_VALUE(logits.dim() >= 1, op, ": logits must be (N, C, d1, ...) or (C), got a 0-dim tensor");
   const int64_t class_dim = logits.dim() == 1 ? 0 : 1;
-  const int64_t C = logits.size(class_dim);
+  // Symbolic sizes: the op decomposes inside torch.compile / torch.export traces.
+  const c10::SymInt C = logits.sym_size(class_dim);
   TORCH_CHECK_TYPE(at::isFloatingType(log_prior.scalar_type()), op,
                    ": log_prior must be a floating-point tensor, got ", log_prior.scalar_type());
-  TORCH_CHECK_VALUE(log_prior.dim() == 1 && log_prior.numel() == C, op,
-                    ": log_prior must be 1-D with ", C, " entries, got shape ", log_prior.sizes());
+  TORCH_CHECK_VALUE(log_prior.dim() == 1 && log_prior.sym_numel() == C, op,
+                    ": log_prior must be 1-D with ", C, " entries, got shape ",
+                    log_prior.sym_sizes());
   TORCH_CHECK_VALUE(log_prior.device() == logits.device(), op, ": log_prior must be on ",
                     logits.device(), ", got ", log_prior.device());
-  TORCH_CHECK_VALUE(log_prior.detach().isfinite().all().item<bool>(), op,
-                    ": log_prior must be finite, got NaN or inf");
   TORCH_CHECK_VALUE(std::isfinite(tau), op, ": tau must be finite, got ", tau);
-  std::vector<int64_t> shape(logits.dim(), 1);
+  std::vector<c10::SymInt> shape(logits.dim(), c10::SymInt(1));
   shape[class_dim] = C;
-  const at::Tensor adjusted = logits + log_prior.to(logits.scalar_type()).view(shape) * tau;
-  return with_errors_named(op, "softmax_focal_loss", [&] {
-    return softmax_focal_loss(adjusted, target, /*gamma=*/0.0, class_weight, reduction,
-                              ignore_index, /*label_smoothing=*/0.0);
-  });
+  const at::Tensor adjusted = logits + log_prior.to(logits.scalar_type()).view_symint(shape) * tau;
+  // A non-finite log prior makes the adjusted logits non-finite, which the loss's own value
+  // check reports; only then is log_prior read (no host sync on the training path).
+  try {
+    return with_errors_named(op, "softmax_focal_loss", [&] {
+      return softmax_focal_loss(adjusted, target, /*gamma=*/0.0, class_weight, reduction,
+                                ignore_index, /*label_smoothing=*/0.0);
+    });
+  } catch (const c10::ValueError&) {
+    TORCH_CHECK_VALUE(log_prior.detach().isfinite().all().item<bool>(), op,
+                      ": log_prior must be finite, got NaN or inf");
+    throw;
+  }
 }
 
 } // namespace detail
 } // namespace rebalance
+
+namespace rebalance {
+namespace {
+
+at::Tensor log_prior_from_counts_meta(const at::Tensor& counts) {
+  TORCH_CHECK_VALUE(counts.dim() == 1, "log_prior_from_counts: counts must be 1-D, got ",
+                    counts.dim(), " dimensions");
+  return at::empty_symint({counts.sym_numel()},
+                          counts.options().dtype(detail::weight_dtype(counts)));
+}
+
+} // namespace
+} // namespace rebalance
+
+TORCH_LIBRARY_FRAGMENT(rebalance, m) {
+  m.def("log_prior_from_counts(Tensor counts) -> Tensor");
+  m.def("logit_adjusted_cross_entropy(Tensor logits, Tensor target, Tensor log_prior, "
+        "float tau=1.0, Tensor? class_weight=None, str reduction=\"mean\", "
+        "int ignore_index=-100) -> Tensor");
+}
+
+// Decomposes into ATen ops and rebalance::softmax_focal_loss (their autograd and Meta kernels).
+TORCH_LIBRARY_IMPL(rebalance, CompositeImplicitAutograd, m) {
+  m.impl("logit_adjusted_cross_entropy", &rebalance::detail::logit_adjusted_cross_entropy_impl);
+}
+
+// The prior is a statistic of the counts (no gradient): one kernel for every backend.
+TORCH_LIBRARY_IMPL(rebalance, CompositeExplicitAutograd, m) {
+  m.impl("log_prior_from_counts", &rebalance::log_prior_from_counts);
+}
+
+TORCH_LIBRARY_IMPL(rebalance, Meta, m) {
+  m.impl("log_prior_from_counts", &rebalance::log_prior_from_counts_meta);
+}

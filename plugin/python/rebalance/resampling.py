@@ -177,3 +177,40 @@ def kmeans(X, n_clusters: int, max_iter: int = 300, tol: float = 1e-4, seed: int
     c, labels, inertia = torch.ops.rebalance.kmeans(_tensor(X), n_clusters, max_iter, tol, seed,
                                                    memory_budget)
     return _out(c, X), _out(labels, X), float(inertia)
+
+
+def _register_fake_kernels():
+    """Fake kernels (torch.compile, torch.export, FakeTensor) of the resampling ops whose output
+    sizes depend on the data. Those sizes are unbacked symbolic ints
+    (``torch.library.get_ctx().new_dynamic_size()``): a traced program may use the outputs but
+    cannot branch on their length. ``knn`` and ``kmeans`` have fixed sizes and C++ Meta kernels
+    beside their registration. PyTorch < 2.4 has no ``register_fake``: nothing to register."""
+    register = getattr(torch.library, "register_fake", None)
+    if register is None:
+        return
+
+    def length():
+        return torch.library.get_ctx().new_dynamic_size()
+
+    def indices(like):
+        return like.new_empty((length(),), dtype=torch.long)
+
+    def new_rows(x):
+        m = length()
+        return x.new_empty((m, x.shape[1])), x.new_empty((m,), dtype=torch.long)
+
+    def fake(name, fn):
+        register(f"rebalance::{name}", fn)
+
+    fake("sampling_strategy", lambda y, *args: indices(y))
+    fake("random_under_sampler", lambda y, *args: indices(y))
+    fake("random_over_sampler", lambda y, *args: indices(y))
+    for name in ("tomek_links", "edited_nearest_neighbours", "near_miss"):
+        fake(name, lambda x, y, *args: indices(x))
+    for name in ("smote", "adasyn"):
+        fake(name, lambda x, y, *args: new_rows(x))
+    fake("smote_tomek", lambda x, y, *args: (*new_rows(x), indices(x)))
+    fake("cluster_centroids", lambda x, y, *args: (*new_rows(x), indices(x)))
+
+
+_register_fake_kernels()

@@ -14,11 +14,6 @@ at::Tensor scale_saved_gradient(const char* op, const at::Tensor& grad_output,
   TORCH_CHECK(saved.defined(), op,
               ": no gradient was saved in forward (the logits did not require grad then)");
   if (!reduced) return saved * grad_output.to(saved.scalar_type());
-  if (normalizer.is_cpu()) {
-    // Host memory: read it directly (no aten::item), dividing by a double as always.
-    const double value = *normalizer.data_ptr<double>();
-    return saved * (grad_output / value).to(saved.scalar_type());
-  }
   return saved * (grad_output / normalizer).to(saved.scalar_type());
 }
 

@@ -3,6 +3,7 @@
 #include "rebalance/ops/confusion_matrix.h"
 #include "rebalance/ops/cpu/capability.h"
 
+#include <torch/library.h>
 #include <ATen/Dispatch.h>
 #include <ATen/OpMathType.h>
 #include <ATen/Parallel.h>
@@ -224,3 +225,9 @@ at::Tensor confusion_matrix_cpu(const at::Tensor& input, const at::Tensor& targe
 
 } // namespace cpu
 } // namespace rebalance
+
+#ifdef REBALANCE_DEFAULT_CAPABILITY
+TORCH_LIBRARY_IMPL(rebalance, CPU, m) {
+  m.impl("confusion_matrix", &rebalance::cpu::confusion_matrix_cpu);
+}
+#endif

@@ -1,21 +1,23 @@
 #pragma once
 
 // Included only by the CPU kernels (compiled once per CPU_CAPABILITY).
+#include "rebalance/ops/focal_term.h"
+
 #include <ATen/cpu/vec/vec.h>
 
 namespace rebalance {
 namespace cpu {
 namespace CPU_CAPABILITY {
 
-/// The focal modulator m^gamma, with exact shortcuts for the common integer gammas.
-/// m^0 = 1 (also at m = 0, as torchvision's pow does); m^gamma at m = 0 is 0 for gamma > 0.
+/// The focal modulator m^gamma (focal::modulator) on vectors and scalars, with exact shortcuts
+/// for the common integer gammas.
 template <typename T>
 class FocalModulator {
  public:
   using Vec = at::vec::Vectorized<T>;
 
   explicit FocalModulator(T gamma)
-      : gamma_(gamma), kind_(gamma == 0 ? 0 : gamma == 1 ? 1 : gamma == 2 ? 2 : 3) {}
+      : gamma_(gamma), kind_(focal::modulator_kind(gamma)) {}
 
   Vec operator()(const Vec& m) const {
     switch (kind_) {
@@ -26,16 +28,11 @@ class FocalModulator {
     }
   }
 
-  T operator()(T m) const {
-    switch (kind_) {
-      case 0: return T(1);
-      case 1: return m;
-      case 2: return m * m;
-      default: return std::pow(m, gamma_);
-    }
-  }
+  T operator()(T m) const { return focal::modulator(m, gamma_, kind_); }
 
   T gamma() const { return gamma_; }
+  /// focal::modulator_kind(gamma).
+  int kind() const { return kind_; }
 
  private:
   T gamma_;

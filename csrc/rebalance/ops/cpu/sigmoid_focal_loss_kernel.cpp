@@ -5,6 +5,7 @@
 #include "rebalance/ops/reduction.h"
 #include "rebalance/ops/sigmoid_focal_loss.h"
 
+#include <torch/library.h>
 #include <ATen/Dispatch.h>
 #include <ATen/OpMathType.h>
 #include <ATen/Parallel.h>
@@ -203,3 +204,9 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> sigmoid_focal_loss_forward_cpu(
 
 } // namespace cpu
 } // namespace rebalance
+
+#ifdef REBALANCE_DEFAULT_CAPABILITY
+TORCH_LIBRARY_IMPL(rebalance, CPU, m) {
+  m.impl("_sigmoid_focal_loss_forward", &rebalance::cpu::sigmoid_focal_loss_forward_cpu);
+}
+#endif

@@ -5,6 +5,7 @@
 #include "rebalance/ops/reduction.h"
 #include "rebalance/ops/softmax_focal_loss.h"
 
+#include <torch/library.h>
 #include <ATen/Dispatch.h>
 #include <ATen/OpMathType.h>
 #include <ATen/Parallel.h>
@@ -30,18 +31,12 @@ struct SoftmaxFocalArgs {
   int64_t num_classes;
 };
 
-/// Per-class focal terms for a class with -log p = nl:  a = 1 - p = -expm1(-nl),
-/// f = a^g, G = f (1 + g p r) with r = nl / a (-> 1 as a -> 0), so that
-/// d[f * nl]/dz_j = G (p_j - [j = c]) without pow(a, g - 1).
+/// Per-class focal terms (focal::class_term) of a class with -log p = nl.
 template <typename T>
 struct ClassTerm {
   T f, G, a;
   ClassTerm(T nl, const FocalModulator<T>& mod) {
-    a = -std::expm1(-nl);
-    const T p = std::exp(-nl);
-    f = mod(a);
-    const T r = a > 0 ? nl / a : T(1);
-    G = f * (T(1) + mod.gamma() * p * r);
+    focal::class_term(nl, std::exp(-nl), mod.gamma(), mod.kind(), a, f, G);
   }
 };
 
@@ -363,3 +358,9 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> softmax_focal_loss_forward_cpu(
 
 } // namespace cpu
 } // namespace rebalance
+
+#ifdef REBALANCE_DEFAULT_CAPABILITY
+TORCH_LIBRARY_IMPL(rebalance, CPU, m) {
+  m.impl("_softmax_focal_loss_forward", &rebalance::cpu::softmax_focal_loss_forward_cpu);
+}
+#endif

@@ -1,7 +1,7 @@
 #pragma once
 
 // CUDA launchers of the rebalance operators (compiled only when REBALANCE_CUDA is on; see
-// plugin/cuda/ for their registration under the CUDA dispatch key). Each takes tensors on one
+// the end of each .cu file for its registration under the CUDA dispatch key). Each takes tensors on one
 // CUDA device, runs on the current stream of that device and returns what the CPU kernel of
 // the same op returns, with the same checks and error messages.
 #include "rebalance/compat.h"

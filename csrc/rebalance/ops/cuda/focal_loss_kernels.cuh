@@ -4,27 +4,12 @@
 // storage type, acc_t the float type the math runs in (float for half and bfloat16).
 // Numerics follow the CPU kernels (ops/cpu/*_focal_loss_kernel.cpp).
 #include "rebalance/ops/cuda/reduce.cuh"
+#include "rebalance/ops/focal_term.h"
 
 #include <cstdint>
 
 namespace rebalance {
 namespace cuda {
-
-/// m^gamma with exact shortcuts for gamma 0, 1, 2 (m^0 = 1 also at m = 0; 0^gamma = 0).
-template <typename acc_t>
-__host__ __device__ __forceinline__ acc_t focal_modulator(acc_t m, acc_t gamma, int kind) {
-  switch (kind) {
-    case 0: return acc_t(1);
-    case 1: return m;
-    case 2: return m * m;
-    default: return pow(m, gamma);
-  }
-}
-
-/// 0, 1, 2 for those exact gammas, 3 for any other.
-inline int focal_modulator_kind(double gamma) {
-  return gamma == 0 ? 0 : gamma == 1 ? 1 : gamma == 2 ? 2 : 3;
-}
 
 template <typename acc_t>
 struct SigmoidFocalParams {
@@ -49,7 +34,7 @@ __host__ __device__ __forceinline__ void sigmoid_focal_element(
   const acc_t q = positive ? e * inv : inv;
   const acc_t ce = (x > acc_t(0) ? x : acc_t(0)) - x * t + log1p(e);
   const acc_t m = p * (acc_t(1) - t) + q * t;
-  const acc_t f = focal_modulator(m, prm.gamma, prm.gamma_kind);
+  const acc_t f = focal::modulator(m, prm.gamma, prm.gamma_kind);
   acc_t a = prm.use_alpha ? prm.alpha * t + (acc_t(1) - prm.alpha) * (acc_t(1) - t) : acc_t(1);
   a *= w;
   loss = a * ce * f;
@@ -144,18 +129,6 @@ __device__ __forceinline__ T group_max(T v, unsigned mask) {
   return v;
 }
 
-/// Focal factors of a class with -log p = nl:  a = 1 - p = -expm1(-nl), f = a^g,
-/// G = f (1 + g p r) with r = nl / a (-> 1 as a -> 0), so that
-/// d[f nl]/dz_j = G (p_j - [j = c]).
-template <typename acc_t>
-__host__ __device__ __forceinline__ void focal_class_term(
-    acc_t nl, acc_t p, const SoftmaxFocalParams<acc_t>& prm, acc_t& a, acc_t& f, acc_t& G) {
-  a = -expm1(-nl);
-  f = focal_modulator(a, prm.gamma, prm.gamma_kind);
-  const acc_t r = a > acc_t(0) ? nl / a : acc_t(1);
-  G = f * (acc_t(1) + prm.gamma * p * r);
-}
-
 /// Softmax focal forward over `rows` rows of C contiguous logits, G lanes per row.
 ///   no smoothing: loss = w_y f_y nl_y,  grad_j = w_y G_y (p_j - [j = y])
 ///   smoothing e:  q_c = e/C + (1 - e)[c = y],  loss = sum_c q_c w_c f_c nl_c,
@@ -207,7 +180,7 @@ __global__ void __launch_bounds__(kThreads)
     const acc_t w_y = weight != nullptr ? weight[y] : acc_t(1);
     const acc_t nl_y = lse - static_cast<acc_t>(x[y]);
     acc_t a_y, f_y, G_y;
-    focal_class_term(nl_y, exp(-nl_y), prm, a_y, f_y, G_y);
+    focal::class_term(nl_y, exp(-nl_y), prm.gamma, prm.gamma_kind, a_y, f_y, G_y);
     acc_t row_loss = w_y * f_y * nl_y;
     acc_t S = w_y * G_y;
     if (prm.smoothing != acc_t(0)) {
@@ -216,7 +189,8 @@ __global__ void __launch_bounds__(kThreads)
         const acc_t xc = static_cast<acc_t>(x[c]);
         const acc_t wc = weight != nullptr ? weight[c] : acc_t(1);
         acc_t a, f, Gc;
-        focal_class_term(lse - xc, exp(xc - mx) * inv_s, prm, a, f, Gc);
+        focal::class_term(lse - xc, exp(xc - mx) * inv_s, prm.gamma, prm.gamma_kind, a, f,
+                          Gc);
         loss_c += wc * f * (lse - xc);
         g_c += wc * Gc;
       }
@@ -233,7 +207,7 @@ __global__ void __launch_bounds__(kThreads)
         if (prm.smoothing != acc_t(0)) {
           const acc_t wc = weight != nullptr ? weight[c] : acc_t(1);
           acc_t a, f, Gc;
-          focal_class_term(lse - xc, p, prm, a, f, Gc);
+          focal::class_term(lse - xc, p, prm.gamma, prm.gamma_kind, a, f, Gc);
           gc = p * S - base_q * wc * Gc;
           if (c == y) gc -= main_q * w_y * G_y;
         } else {

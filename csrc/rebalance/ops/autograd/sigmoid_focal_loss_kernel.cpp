@@ -1,10 +1,11 @@
-#include "rebalance/ops/autograd/sigmoid_focal_loss_autograd.h"
+#include "rebalance/ops/autograd/sigmoid_focal_loss_kernel.h"
 
 #include "rebalance/ops/autograd/focal_loss_backward.h"
 #include "rebalance/ops/reduction.h"
 #include "rebalance/ops/sigmoid_focal_loss.h"
 
 #include <torch/autograd.h>
+#include <torch/library.h>
 
 namespace rebalance {
 namespace autograd {
@@ -52,3 +53,7 @@ at::Tensor sigmoid_focal_loss_autograd(const at::Tensor& logits, const at::Tenso
 
 } // namespace autograd
 } // namespace rebalance
+
+TORCH_LIBRARY_IMPL(rebalance, Autograd, m) {
+  m.impl("sigmoid_focal_loss", &rebalance::autograd::sigmoid_focal_loss_autograd);
+}

@@ -9,6 +9,7 @@
 #include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
+#include <torch/library.h>
 
 namespace rebalance {
 namespace cuda {
@@ -51,7 +52,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> sigmoid_focal_loss_forward_cuda(
       at::kHalf, at::kBFloat16, logits.scalar_type(), "sigmoid_focal_loss_cuda", [&] {
         using acc_t = at::opmath_type<scalar_t>;
         const SigmoidFocalParams<acc_t> prm{static_cast<acc_t>(alpha), static_cast<acc_t>(gamma),
-                                            focal_modulator_kind(gamma), alpha >= 0};
+                                            focal::modulator_kind(gamma), alpha >= 0};
         sigmoid_focal_forward_kernel<scalar_t, acc_t><<<blocks, kThreads, 0, stream>>>(
             logits.data_ptr<scalar_t>(), targets.data_ptr<scalar_t>(),
             weight.defined() ? weight.data_ptr<acc_t>() : nullptr, num_classes, n, prm,
@@ -80,3 +81,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> sigmoid_focal_loss_forward_cuda(
 
 } // namespace cuda
 } // namespace rebalance
+
+TORCH_LIBRARY_IMPL(rebalance, CUDA, m) {
+  m.impl("_sigmoid_focal_loss_forward", &rebalance::cuda::sigmoid_focal_loss_forward_cuda);
+}

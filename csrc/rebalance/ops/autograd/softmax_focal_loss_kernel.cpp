@@ -1,10 +1,11 @@
-#include "rebalance/ops/autograd/softmax_focal_loss_autograd.h"
+#include "rebalance/ops/autograd/softmax_focal_loss_kernel.h"
 
 #include "rebalance/ops/autograd/focal_loss_backward.h"
 #include "rebalance/ops/reduction.h"
 #include "rebalance/ops/softmax_focal_loss.h"
 
 #include <torch/autograd.h>
+#include <torch/library.h>
 
 namespace rebalance {
 namespace autograd {
@@ -24,9 +25,10 @@ class SoftmaxFocalLossFunction : public torch::autograd::Function<SoftmaxFocalLo
     auto [loss, grad, normalizer] =
         detail::softmax_focal_loss_forward(logits, target, gamma, class_weight, reduction,
                                            ignore_index, label_smoothing, compute_grad);
-    ctx->save_for_backward({grad, normalizer});
+    // The target (saved by reference) carries the shape (N, d1, ...) of the logits' rows, in
+    // symbolic sizes when traced with dynamic shapes.
+    ctx->save_for_backward({grad, normalizer, target});
     ctx->saved_data["reduced"] = parse_reduction("softmax_focal_loss", reduction) != Reduction::None;
-    ctx->saved_data["logits_shape"] = logits.sizes().vec();
     return {loss};
   }
 
@@ -38,15 +40,16 @@ class SoftmaxFocalLossFunction : public torch::autograd::Function<SoftmaxFocalLo
     if (!reduced) grad_output = grad_output.reshape({-1, 1});
     at::Tensor rows = scale_saved_gradient("softmax_focal_loss", grad_output, saved[0], reduced,
                                            saved[1]);
-    const auto shape = ctx->saved_data["logits_shape"].toIntVector();
+    const at::Tensor& target = saved[2];
     at::Tensor grad_logits;
-    if (shape.size() <= 2) {
-      grad_logits = rows.view(shape);
+    if (target.dim() == 0) {
+      grad_logits = rows.view({-1});
+    } else if (target.dim() == 1) {
+      grad_logits = rows;
     } else {
-      std::vector<int64_t> channels_last(shape.begin(), shape.end());
-      channels_last.erase(channels_last.begin() + 1);
-      channels_last.push_back(shape[1]);
-      grad_logits = rows.view(channels_last).movedim(-1, 1);
+      std::vector<c10::SymInt> channels_last(target.sym_sizes().begin(), target.sym_sizes().end());
+      channels_last.push_back(rows.sym_size(1));
+      grad_logits = rows.view_symint(channels_last).movedim(-1, 1);
     }
     return {grad_logits, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(),
             at::Tensor(), at::Tensor(), at::Tensor()};
@@ -67,3 +70,7 @@ at::Tensor softmax_focal_loss_autograd(const at::Tensor& logits, const at::Tenso
 
 } // namespace autograd
 } // namespace rebalance
+
+TORCH_LIBRARY_IMPL(rebalance, Autograd, m) {
+  m.impl("softmax_focal_loss", &rebalance::autograd::softmax_focal_loss_autograd);
+}

@@ -9,6 +9,7 @@
 #include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
+#include <torch/library.h>
 
 #include <limits>
 
@@ -83,7 +84,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> softmax_focal_loss_forward_cuda(
   AT_DISPATCH_FLOATING_TYPES_AND2(
       at::kHalf, at::kBFloat16, logits.scalar_type(), "softmax_focal_loss_cuda", [&] {
         using acc_t = at::opmath_type<scalar_t>;
-        const SoftmaxFocalParams<acc_t> prm{static_cast<acc_t>(gamma), focal_modulator_kind(gamma),
+        const SoftmaxFocalParams<acc_t> prm{static_cast<acc_t>(gamma),
+                                            focal::modulator_kind(gamma),
                                             static_cast<acc_t>(label_smoothing), C, ignore_index};
         switch (lanes) {
           case 4:
@@ -129,3 +131,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> softmax_focal_loss_forward_cuda(
 
 } // namespace cuda
 } // namespace rebalance
+
+TORCH_LIBRARY_IMPL(rebalance, CUDA, m) {
+  m.impl("_softmax_focal_loss_forward", &rebalance::cuda::softmax_focal_loss_forward_cuda);
+}

@@ -8,6 +8,7 @@
 #include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
+#include <torch/library.h>
 
 #include <limits>
 
@@ -84,3 +85,7 @@ at::Tensor confusion_matrix_cuda(const at::Tensor& input, const at::Tensor& targ
 
 } // namespace cuda
 } // namespace rebalance
+
+TORCH_LIBRARY_IMPL(rebalance, CUDA, m) {
+  m.impl("confusion_matrix", &rebalance::cuda::confusion_matrix_cuda);
+}
