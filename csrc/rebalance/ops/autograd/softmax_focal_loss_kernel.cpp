@@ -6,6 +6,9 @@
 
 #include <torch/autograd.h>
 #include <torch/library.h>
+#include <torch/version.h>
+
+#include <vector>
 
 namespace rebalance {
 namespace autograd {
@@ -13,6 +16,26 @@ namespace {
 
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
+
+/// The sizes (N, d1, ...) of the target, kept for the backward without keeping the target:
+/// symbolic when traced with dynamic shapes (LibTorch 1.x has no SymInt lists in an IValue, nor
+/// symbolic tracing).
+c10::IValue target_shape(const at::Tensor& target) {
+#if TORCH_VERSION_MAJOR >= 2
+  return c10::IValue(target.sym_sizes());
+#else
+  return c10::IValue(target.sizes().vec());
+#endif
+}
+
+std::vector<c10::SymInt> saved_target_shape(const c10::IValue& shape) {
+#if TORCH_VERSION_MAJOR >= 2
+  return shape.toSymIntVector();
+#else
+  const auto sizes = shape.toIntVector();
+  return std::vector<c10::SymInt>(sizes.begin(), sizes.end());
+#endif
+}
 
 class SoftmaxFocalLossFunction : public torch::autograd::Function<SoftmaxFocalLossFunction> {
  public:
@@ -25,9 +48,8 @@ class SoftmaxFocalLossFunction : public torch::autograd::Function<SoftmaxFocalLo
     auto [loss, grad, normalizer] =
         detail::softmax_focal_loss_forward(logits, target, gamma, class_weight, reduction,
                                            ignore_index, label_smoothing, compute_grad);
-    // The target (saved by reference) carries the shape (N, d1, ...) of the logits' rows, in
-    // symbolic sizes when traced with dynamic shapes.
-    ctx->save_for_backward({grad, normalizer, target});
+    ctx->save_for_backward({grad, normalizer});
+    ctx->saved_data["target_shape"] = target_shape(target);
     ctx->saved_data["reduced"] = parse_reduction("softmax_focal_loss", reduction) != Reduction::None;
     return {loss};
   }
@@ -40,16 +62,15 @@ class SoftmaxFocalLossFunction : public torch::autograd::Function<SoftmaxFocalLo
     if (!reduced) grad_output = grad_output.reshape({-1, 1});
     at::Tensor rows = scale_saved_gradient("softmax_focal_loss", grad_output, saved[0], reduced,
                                            saved[1]);
-    const at::Tensor& target = saved[2];
+    std::vector<c10::SymInt> shape = saved_target_shape(ctx->saved_data["target_shape"]);
     at::Tensor grad_logits;
-    if (target.dim() == 0) {
+    if (shape.empty()) {
       grad_logits = rows.view({-1});
-    } else if (target.dim() == 1) {
+    } else if (shape.size() == 1) {
       grad_logits = rows;
     } else {
-      std::vector<c10::SymInt> channels_last(target.sym_sizes().begin(), target.sym_sizes().end());
-      channels_last.push_back(rows.sym_size(1));
-      grad_logits = rows.view_symint(channels_last).movedim(-1, 1);
+      shape.push_back(rows.sym_size(1));
+      grad_logits = rows.view_symint(shape).movedim(-1, 1);
     }
     return {grad_logits, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(),
             at::Tensor(), at::Tensor(), at::Tensor()};
