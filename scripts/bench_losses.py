@@ -2,14 +2,17 @@
 """Forward+backward time and memory held for backward of rebalance's fused focal losses
 against the peers measured in the same run (float32, one thread by default):
 
-  sigmoid: torchvision.ops.sigmoid_focal_loss (and a bare torch.sigmoid pass, for scale)
-  softmax: torch.nn.functional.cross_entropy (ours computes the focal loss, gamma = 2)
+  sigmoid: torchvision.ops.sigmoid_focal_loss eager and under torch.compile, and a bare
+           torch.sigmoid pass (the memory-traffic floor)
+  softmax: torch.nn.functional.cross_entropy (ours computes the focal loss, gamma = 2) and a
+           plain-PyTorch softmax focal loss under torch.compile
 
-Prints a markdown table; ratio = peer time / our time (> 1: we are faster).
+Prints markdown tables; ratio = peer time / our time (> 1: we are faster). --no-compile skips
+the compiled peers (each shape compiles once, outside the timing).
 --device cuda adds 16M-element sigmoid shapes and large softmax batches (needs a CUDA build of
 librebalance.so); the GPU goals are sigmoid >= 5x torchvision and within 2x of the bare
 sigmoid() pass at 16M elements, softmax focal no slower than F.cross_entropy.
-Usage: bench_losses.py [--threads N] [--repeat R] [--device cpu|cuda] [--quick]
+Usage: bench_losses.py [--threads N] [--repeat R] [--device cpu|cuda] [--quick] [--no-compile]
 """
 
 import argparse
@@ -74,6 +77,12 @@ def composite_sigmoid_focal(x, t, alpha, gamma, reduction):
     return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
 
 
+def plain_softmax_focal(x, y, gamma=2.0):
+    """The softmax focal loss as a user writes it in a few lines of PyTorch (mean over rows)."""
+    logp_t = F.log_softmax(x, dim=1).gather(1, y[:, None]).squeeze(1)
+    return (-((1 - logp_t.exp()) ** gamma) * logp_t).mean()
+
+
 def fwd_bwd(loss_fn, x):
     def run():
         x.grad = None
@@ -85,10 +94,12 @@ def fwd(loss_fn, x):
     return lambda: loss_fn(x)
 
 
-def row(name, shape, ours_t, peer_name, peer_t, ours_mem, peer_mem, logits_bytes):
-    return (f"| {name} | {'x'.join(map(str, shape))} | {ours_t * 1e3:.2f} | {peer_name} | "
-            f"{peer_t * 1e3:.2f} | **{peer_t / ours_t:.1f}x** | "
-            f"{ours_mem / logits_bytes:.2f} | {peer_mem / logits_bytes:.2f} |")
+def shape_name(shape):
+    return "x".join(map(str, shape))
+
+
+def ratio(peer_t, ours_t):
+    return f"{peer_t * 1e3:.2f} (**{peer_t / ours_t:.1f}x**)"
 
 
 def main():
@@ -98,18 +109,20 @@ def main():
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
+    parser.add_argument("--no-compile", dest="compile", action="store_false",
+                        help="skip the torch.compile peers")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     device = args.device
     torch.manual_seed(0)
 
     sigmoid_shapes = [(1 << 20, 1), (1 << 16, 80), (1 << 14, 1000)]
-    softmax_shapes = [(1 << 16, 10), (1 << 14, 1000)]
+    softmax_shapes = [(1 << 16, 10), (1 << 16, 16), (1 << 15, 100), (1 << 14, 1000)]
     if device == "cuda":
         if not torch.cuda.is_available():
             sys.exit("bench_losses.py: --device cuda, but torch.cuda.is_available() is False")
-        if not torch._C._dispatch_has_kernel_for_dispatch_key("rebalance::sigmoid_focal_loss",
-                                                              "CUDA"):
+        if not torch._C._dispatch_has_kernel_for_dispatch_key(
+            "rebalance::_sigmoid_focal_loss_forward", "CUDA"):
             sys.exit(f"bench_losses.py: {rebalance.library_path()} has no CUDA kernels "
                      "(build with -DREBALANCE_CUDA=ON against a CUDA PyTorch)")
         sigmoid_shapes += [(1 << 14, 1024), (1 << 24, 1)]  # 16M elements
@@ -122,29 +135,37 @@ def main():
     peer_name = "torchvision" if torchvision is not None else "composite (torchvision formula)"
     tv_version = torchvision.__version__ if torchvision is not None else "absent"
     print(f"torch {torch.__version__}, torchvision {tv_version}, device {device} "
-          f"({where}), median of {args.repeat}")
-    print("\n| loss | shape | ours fwd+bwd (ms) | peer | peer fwd+bwd (ms) | speed-up | "
-          "ours saved / logits | peer saved / logits |")
+          f"({where}), median of {args.repeat}; times in ms, (ratio = peer / ours)")
+    compiled = (lambda fn: torch.compile(fn)) if args.compile else None
+
+    print(f"\n| sigmoid focal | ours fwd+bwd | {peer_name} eager | {peer_name} compiled | "
+          "bare sigmoid() | ours / bare | ours saved / logits | peer saved / logits |")
     print("|---|---|---|---|---|---|---|---|")
-    notes = []
+    peer_fn = (torchvision.ops.sigmoid_focal_loss if torchvision is not None
+               else composite_sigmoid_focal)
     for shape in sigmoid_shapes:
         x = torch.randn(shape, device=device, requires_grad=True)
         t = (torch.rand(shape, device=device) > 0.9).float()
         ours = lambda z: torch.ops.rebalance.sigmoid_focal_loss(z, t, 0.25, 2.0, None, "mean")
-        peer_fn = (torchvision.ops.sigmoid_focal_loss if torchvision is not None
-                   else composite_sigmoid_focal)
         peer = lambda z: peer_fn(z, t, 0.25, 2.0, "mean")
         ours_t = time_fn(fwd_bwd(ours, x), device, args.repeat)
         peer_t = time_fn(fwd_bwd(peer, x), device, args.repeat)
+        compiled_cell = "skipped"
+        if compiled is not None:
+            torch._dynamo.reset()
+            peer_c = compiled(peer)
+            compiled_cell = ratio(time_fn(fwd_bwd(peer_c, x), device, args.repeat), ours_t)
         bare_t = time_fn(lambda: torch.sigmoid(x.detach()), device, args.repeat)
-        # The fused forward alone (it also writes d loss / d logits, as in training).
-        ours_fwd = time_fn(fwd(ours, x), device, args.repeat)
         nbytes = x.numel() * x.element_size()
-        print(row("sigmoid focal", shape, ours_t, peer_name, peer_t,
-                  saved_bytes(lambda: ours(x)), saved_bytes(lambda: peer(x)), nbytes))
-        notes.append(f"sigmoid {'x'.join(map(str, shape))}: ours fwd+bwd = {ours_t / bare_t:.1f}x "
-                     f"a bare sigmoid() pass (fused forward alone {ours_fwd / bare_t:.1f}x), "
-                     f"{peer_name} = {peer_t / bare_t:.1f}x")
+        print(f"| {shape_name(shape)} | {ours_t * 1e3:.2f} | {ratio(peer_t, ours_t)} | "
+              f"{compiled_cell} | {bare_t * 1e3:.2f} | {ours_t / bare_t:.1f}x | "
+              f"{saved_bytes(lambda: ours(x)) / nbytes:.2f} | "
+              f"{saved_bytes(lambda: peer(x)) / nbytes:.2f} |")
+
+    print("\n| softmax focal (gamma 2) | ours fwd+bwd | F.cross_entropy eager | "
+          "plain-PyTorch focal compiled | ours fwd | F.cross_entropy fwd | "
+          "ours saved / logits | F.cross_entropy saved / logits |")
+    print("|---|---|---|---|---|---|---|---|")
     for shape in softmax_shapes:
         x = torch.randn(shape, device=device, requires_grad=True)
         y = torch.randint(0, shape[1], shape[:1], device=device)
@@ -152,18 +173,18 @@ def main():
         peer = lambda z: F.cross_entropy(z, y)
         ours_t = time_fn(fwd_bwd(ours, x), device, args.repeat)
         peer_t = time_fn(fwd_bwd(peer, x), device, args.repeat)
-        nbytes = x.numel() * x.element_size()
-        print(row("softmax focal (gamma 2)", shape, ours_t, "F.cross_entropy", peer_t,
-                  saved_bytes(lambda: ours(x)), saved_bytes(lambda: peer(x)), nbytes))
+        compiled_cell = "skipped"
+        if compiled is not None:
+            torch._dynamo.reset()
+            focal_c = compiled(lambda z: plain_softmax_focal(z, y))
+            compiled_cell = ratio(time_fn(fwd_bwd(focal_c, x), device, args.repeat), ours_t)
         ours_fwd = time_fn(fwd(ours, x.detach()), device, args.repeat)
         peer_fwd = time_fn(fwd(peer, x.detach()), device, args.repeat)
-        notes.append(f"softmax {'x'.join(map(str, shape))} forward only: ours {ours_fwd * 1e3:.2f} "
-                     f"ms, F.cross_entropy {peer_fwd * 1e3:.2f} ms "
-                     f"({peer_fwd / ours_fwd:.1f}x)")
-    print()
-    for note in notes:
-        print("- " + note)
-
+        nbytes = x.numel() * x.element_size()
+        print(f"| {shape_name(shape)} | {ours_t * 1e3:.2f} | {ratio(peer_t, ours_t)} | "
+              f"{compiled_cell} | {ours_fwd * 1e3:.2f} | {ratio(peer_fwd, ours_fwd)} | "
+              f"{saved_bytes(lambda: ours(x)) / nbytes:.2f} | "
+              f"{saved_bytes(lambda: peer(x)) / nbytes:.2f} |")
 
 if __name__ == "__main__":
     main()

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Benchmark of rebalance's resampling operators against imbalanced-learn 0.10, same run.
+"""Benchmark of rebalance's resampling operators against the installed imbalanced-learn, same run.
 
-float32 features from sklearn's make_classification, one thread for both (torch.set_num_threads
-and threadpoolctl for scikit-learn's OpenMP/BLAS pools). Prints seconds (SMOTE: best of 3 calls
+float32 features from sklearn's make_classification, --threads N (default 1) for both
+(torch.set_num_threads and threadpoolctl for scikit-learn's OpenMP/BLAS pools). Prints seconds (SMOTE: best of 3 calls
 on each side) and the speed-up ratio (imbalanced-learn time / rebalance time), and checks that
 both agree (Tomek links: identical kept indices; SMOTE: identical per-class counts;
 ClusterCentroids: identical counts and the k-means inertia ratio).
@@ -110,18 +110,25 @@ def main():
     p.add_argument("--tomek", type=int, default=20000, help="rows for Tomek links (64 features)")
     p.add_argument("--smote", type=int, default=50000, help="rows for SMOTE (64 features)")
     p.add_argument("--cc", type=int, default=20000, help="rows for ClusterCentroids (32 features)")
-    p.add_argument("--cc-n-init", type=int, default=10,
-                   help="imblearn KMeans n_init (10 = scikit-learn 1.2's default)")
+    p.add_argument("--cc-n-init", default="auto",
+                   help="imblearn KMeans n_init: \"auto\" (the installed scikit-learn's default; "
+                   "1 for k-means++ since 1.4) or a count (10 = scikit-learn 1.2's default)")
+    p.add_argument("--threads", type=int, default=1, help="threads for both sides")
     p.add_argument("--issue-sizes", action="store_true", help="Tomek 50k×64, SMOTE 50k×64, CC 20k×32")
     p.add_argument("--tomek-large", action="store_true", help="only ours, Tomek 500k×64, peak RSS")
     p.add_argument("--only", choices=["tomek", "smote", "cc"], help="run one benchmark")
     args = p.parse_args()
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     from threadpoolctl import threadpool_info, threadpool_limits
-    threadpool_limits(1)
+    import imblearn
+    import sklearn
+    threadpool_limits(args.threads)
+    if args.cc_n_init != "auto":
+        args.cc_n_init = int(args.cc_n_init)
     blas = sorted({i.get("internal_api", "?") for i in threadpool_info() if i.get("user_api") == "blas"})
-    print(f"torch {torch.__version__}, 1 thread, float32, BLAS: {', '.join(blas) or 'unknown'}",
-          flush=True)
+    print(f"torch {torch.__version__}, imbalanced-learn {imblearn.__version__}, scikit-learn "
+          f"{sklearn.__version__}, {args.threads} thread(s), float32, "
+          f"BLAS: {', '.join(blas) or 'unknown'}", flush=True)
     if args.tomek_large:
         bench_tomek_large(500000, 64)
         return
