@@ -3,19 +3,14 @@
 // The one framing of every saved state (AdaptiveSampler, DynamicClassWeights, PhaseScheduler,
 // ClassMetrics): their save/load(archive) and their pickles go through it, so a damaged or
 // foreign state is rejected before any value is restored.
+#include "rebalance/fields.h"
+
 #include <ATen/ATen.h>
 #include <ATen/core/ivalue.h>
 
 #include <cstdint>
 #include <functional>
 #include <string>
-
-namespace torch {
-namespace serialize {
-class InputArchive;
-class OutputArchive;
-} // namespace serialize
-} // namespace torch
 
 namespace rebalance {
 namespace checkpoint {
@@ -80,17 +75,22 @@ class Checkpointable : public Base {
   /// otherwise (the object is then unchanged).
   void load(torch::serialize::InputArchive& archive) {
     checkpoint::load(archive, Derived::kCheckpointName, Derived::kStateVersion,
-                     [&](torch::serialize::InputArchive& a, int64_t v) { self().read_fields(a, v); });
+                     [&](torch::serialize::InputArchive& a, int64_t v) {
+                       self().read_fields(a, v);
+                     });
   }
   /// The state save() writes, as framed uint8 bytes (the pickled form).
   at::Tensor state_bytes() const {
-    return checkpoint::to_bytes(Derived::kCheckpointName, Derived::kStateVersion,
-                                [&](torch::serialize::OutputArchive& a) { self().write_fields(a); });
+    return checkpoint::to_bytes(
+        Derived::kCheckpointName, Derived::kStateVersion,
+        [&](torch::serialize::OutputArchive& a) { self().write_fields(a); });
   }
   /// load() from state_bytes().
   void load_state_bytes(const at::Tensor& bytes) {
     checkpoint::from_bytes(Derived::kCheckpointName, Derived::kStateVersion, bytes,
-                           [&](torch::serialize::InputArchive& a, int64_t v) { self().read_fields(a, v); });
+                           [&](torch::serialize::InputArchive& a, int64_t v) {
+                             self().read_fields(a, v);
+                           });
   }
   /// A new object with the state of state_bytes() (what unpickling does).
   static Derived from_state_bytes(const at::Tensor& bytes) {

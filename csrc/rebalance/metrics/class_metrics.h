@@ -9,20 +9,14 @@
 
 #include <string>
 
-namespace torch {
-namespace serialize {
-class InputArchive;
-class OutputArchive;
-} // namespace serialize
-} // namespace torch
-
 namespace rebalance {
 
 /// The fields of ClassMetricsOptions: X(type, name, default, doc).
-#define REBALANCE_CLASS_METRICS_FIELDS(X)                                                    \
-  X(int64_t, ignore_index, -100, "Target value that update() skips.")                         \
-  X(double, zero_division, 0.0,                                                              \
-    "Per-class precision, recall or F1 whose denominator is 0 (sklearn's zero_division), in [0, 1].")
+#define REBALANCE_CLASS_METRICS_FIELDS(X)                                                   \
+  X(int64_t, ignore_index, -100, "Target value that update() skips.")                        \
+  X(double, zero_division, 0.0,                                                             \
+    "Per-class precision, recall or F1 whose denominator is 0 (sklearn's zero_division), "   \
+    "in [0, 1].")
 
 /// Options of ClassMetrics besides num_classes (fields and defaults in the list above).
 struct ClassMetricsOptions {

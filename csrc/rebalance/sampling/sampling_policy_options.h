@@ -39,10 +39,13 @@ std::string policy_kind_name(PolicyKind kind);
     "Epoch size sum n_c of the proportional policies (all but undersample, oversample and "     \
     "explicit), >= 0; None means sum N_c.")                                                    \
   X(double, q, 0.5, "Exponent q of power.")                                                    \
-  X(int64_t, total_epochs, 90, "Epoch T at which progressive reaches class-balanced sampling; > 0.") \
-  X(double, ratio, 1.0, "undersample target as a multiple of the smallest non-empty class; > 0.") \
+  X(int64_t, total_epochs, 90,                                                                \
+    "Epoch T at which progressive reaches class-balanced sampling; > 0.")                     \
+  X(double, ratio, 1.0,                                                                       \
+    "undersample target as a multiple of the smallest non-empty class; > 0.")                 \
   X(double, step, 1.0, "dynamic step size eta in exp(eta (mean - score_c)); >= 0.")            \
-  X(double, smoothing, 0.5, "dynamic smoothing beta in [0, 1): weight of the previous multiplier.") \
+  X(double, smoothing, 0.5,                                                                   \
+    "dynamic smoothing beta in [0, 1): weight of the previous multiplier.")                   \
   X(double, floor, 0.25, "dynamic lower bound of m_c and of n_c / N_c; > 0.")                  \
   X(double, ceiling, 4.0, "dynamic upper bound of m_c and of n_c / N_c; >= floor.")            \
   X(std::vector<int64_t>, counts, {},                                                          \

@@ -10,13 +10,6 @@
 #include <string>
 #include <vector>
 
-namespace torch {
-namespace serialize {
-class InputArchive;
-class OutputArchive;
-} // namespace serialize
-} // namespace torch
-
 namespace rebalance {
 
 /// What PhaseScheduler::end_epoch decided.

@@ -106,31 +106,25 @@ at::Tensor DynamicClassWeights::update(const at::Tensor& scores) {
   return weights();
 }
 
-at::Tensor report_scores(const ClassReport& report, rebalance::string_view score) {
-  if (score == "recall") return report.recall;
-  if (score == "f1") return report.f1;
-  if (score == "precision") return report.precision;
-  if (score == "accuracy") return report.class_accuracy;
-  TORCH_CHECK_VALUE(false, kOp, ": score must be \"recall\", \"f1\", \"precision\" or ",
-                    "\"accuracy\", got \"", std::string(score), "\"");
-  return at::Tensor();
-}
-
 at::Tensor report_scores(const c10::Dict<std::string, at::Tensor>& report,
                          rebalance::string_view score) {
   const std::string name(score);
-  const std::string key = name == "accuracy" ? "class_accuracy" : name;
   TORCH_CHECK_VALUE(name == "recall" || name == "f1" || name == "precision" ||
                         name == "accuracy",
-                    kOp, ": score must be \"recall\", \"f1\", \"precision\" or \"accuracy\", got \"",
-                    name, "\"");
+                    kOp, ": score must be \"recall\", \"f1\", \"precision\" or ",
+                    "\"accuracy\", got \"", name, "\"");
+  const std::string key = name == "accuracy" ? "class_accuracy" : name;
   TORCH_CHECK_VALUE(report.contains(key), kOp, ".update_from_report: the report has no \"", key,
                     "\" entry");
   return report.at(key);
 }
 
-at::Tensor DynamicClassWeights::update_from_report(const c10::Dict<std::string, at::Tensor>& report,
-                                                   rebalance::string_view score) {
+at::Tensor report_scores(const ClassReport& report, rebalance::string_view score) {
+  return report_scores(report.to_dict(), score);
+}
+
+at::Tensor DynamicClassWeights::update_from_report(
+    const c10::Dict<std::string, at::Tensor>& report, rebalance::string_view score) {
   return update(report_scores(report, score));
 }
 

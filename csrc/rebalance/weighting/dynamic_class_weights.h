@@ -14,13 +14,6 @@
 #include <string>
 #include <tuple>
 
-namespace torch {
-namespace serialize {
-class InputArchive;
-class OutputArchive;
-} // namespace serialize
-} // namespace torch
-
 namespace rebalance {
 
 /// The fields of DynamicClassWeightsOptions: X(type, name, default, doc).
@@ -29,7 +22,8 @@ namespace rebalance {
   X(double, eps, 0.01, "Added to the difficulty so that a perfect class keeps a weight, >= 0.") \
   X(double, momentum, 0.0,                                                                     \
     "Share of the previous weights kept at each update, in [0, 1); 0 = no smoothing.")          \
-  X(double, min_weight, 0.0, "Lower bound of every weight (of a class with base weight > 0), >= 0.") \
+  X(double, min_weight, 0.0,                                                                   \
+    "Lower bound of every weight (of a class with base weight > 0), >= 0.")                    \
   X(double, max_weight, std::numeric_limits<double>::infinity(),                               \
     "Upper bound of every weight, > 0 (may be inf).")                                          \
   X(int64_t, warmup_epochs, 0, "Number of first updates that keep the (normalised) base weights.")
