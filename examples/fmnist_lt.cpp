@@ -13,10 +13,10 @@
 #include "fmnist/checkpoint.h"
 #include "fmnist/idx_dataset.h"
 #include "fmnist/net.h"
-#include "fmnist/strategy.h"
 
 #include <rebalance/metrics/class_metrics.h>
 #include <rebalance/rebalance.h>
+#include <rebalance/schedule/strategies.h>
 #include <rebalance/weighting/class_weights.h>
 
 #include <fmt/format.h>
@@ -73,7 +73,7 @@ Options parse(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string key = argv[i];
     if (key == "--help" || key == "-h") {
-      std::cout << kUsage << fmt::format("{}\n", fmt::join(fmnist::strategy_names(), " "));
+      std::cout << kUsage << fmt::format("{}\n", fmt::join(rebalance::schedule::strategy_names(), " "));
       std::exit(0);
     }
     if (key.rfind("--", 0) != 0 || i + 1 >= argc) {
@@ -202,6 +202,166 @@ void dump_split(const std::string& path, const torch::Tensor& train, const torch
   std::ofstream(path) << fmt::format("{{\"train\": {}, \"val\": {}}}\n", ints(train), ints(val));
 }
 
+/// The long-tailed train split, the balanced validation split and the test set.
+struct Data {
+  std::vector<int64_t> counts;  ///< Train images per class.
+  torch::Tensor train_x, train_y, val_x, val_y;
+  fmnist::Split test;
+};
+
+Data load_data(const Options& opt) {
+  const auto train_full = fmnist::load_split(opt.data, "train");
+  Data d{fmnist::long_tail_counts(10, opt.per_class, opt.imbalance_ratio, opt.profile), {}, {},
+         {}, {}, fmnist::load_split(opt.data, "t10k")};
+  const auto [train_idx, val_idx] =
+      fmnist::long_tail_split(train_full.labels, d.counts, opt.val_per_class, opt.seed);
+  if (!opt.dump_split.empty()) dump_split(opt.dump_split, train_idx, val_idx);
+  d.train_x = train_full.images.index_select(0, train_idx);
+  d.train_y = train_full.labels.index_select(0, train_idx);
+  d.val_x = train_full.images.index_select(0, val_idx);
+  d.val_y = train_full.labels.index_select(0, val_idx);
+  return d;
+}
+
+/// Everything the loop trains and checkpoints.
+struct Recipe {
+  Recipe(const Options& opt, const Data& data, rebalance::schedule::Strategy s)
+      : strategy(std::move(s)),
+        scheduler(strategy.phases),
+        optimizer(model->parameters(),
+                  torch::optim::SGDOptions(opt.lr).momentum(0.9).weight_decay(5e-4)),
+        sampler(data.train_y, 10,
+                rebalance::AdaptiveSamplerOptions(policy_of(scheduler.phase(), opt))
+                    .seed(opt.seed)),
+        // Damped: undamped recall-driven weights swing by 30x between epochs on this data and
+        // can starve a class that did well (see the README's results).
+        dynamic_weights(torch::ones({10}, torch::kDouble),
+                        rebalance::DynamicClassWeightsOptions()
+                            .momentum(opt.dynamic_momentum)
+                            .min_weight(opt.dynamic_min_weight)
+                            .max_weight(opt.dynamic_max_weight)) {}
+
+  fmnist::RecipeState state() {
+    return {model, optimizer, sampler, dynamic_weights, scheduler, progress};
+  }
+  torch::Tensor forward(const torch::Tensor& x) {
+    model->eval();
+    auto logits = model->forward(x);
+    model->train();
+    return logits;
+  }
+
+  rebalance::schedule::Strategy strategy;
+  rebalance::PhaseScheduler scheduler;
+  fmnist::Net model;
+  torch::optim::SGD optimizer;
+  rebalance::AdaptiveSampler sampler;
+  rebalance::DynamicClassWeights dynamic_weights;
+  rebalance::ClassMetrics val_metrics{10}, test_metrics{10};
+  fmnist::RecipeProgress progress;
+};
+
+/// Continues from --checkpoint when --resume 1 and it exists.
+void resume(const Options& opt, Recipe& r) {
+  if (!opt.resume || !std::filesystem::exists(opt.checkpoint)) return;
+  fmnist::load_checkpoint(opt.checkpoint, r.state());
+  fmt::print("resumed from {} after epoch {}, step {}\n", opt.checkpoint, r.progress.epoch,
+             r.progress.step);
+}
+
+/// Applies a phase when it starts: sampling policy (unless a resumed sampler has it already),
+/// learning rate and the frozen feature extractor of head-only phases.
+void apply_phase(const Options& opt, Recipe& r, const rebalance::schedule::PhaseOptions& phase,
+                 bool set_policy) {
+  if (set_policy) r.sampler.set_policy(policy_of(phase, opt));
+  static_cast<torch::optim::SGDOptions&>(r.optimizer.param_groups()[0].options())
+      .lr(opt.lr * phase.lr_factor());
+  for (auto& p : r.model->conv1->parameters()) p.set_requires_grad(!phase.head_only());
+  for (auto& p : r.model->conv2->parameters()) p.set_requires_grad(!phase.head_only());
+  fmt::print("-- {}\n", r.scheduler.describe());
+}
+
+/// The loss weights of a phase: none, static class weights or the dynamic ones.
+torch::Tensor class_weight_of(const rebalance::schedule::PhaseOptions& phase, const Recipe& r,
+                              const Data& data) {
+  if (phase.weighting() == "dynamic") return r.dynamic_weights.weights().to(torch::kFloat);
+  if (phase.weighting() == "none") return {};
+  return rebalance::class_weights(torch::tensor(data.counts, torch::kLong), phase.weighting())
+      .to(torch::kFloat);
+}
+
+/// One epoch of the sampler's plan (or until the phase's step budget ends it); the mean loss.
+double train_epoch(const Options& opt, Recipe& r, const Data& data, int64_t total_steps,
+                   const torch::Tensor& class_weight) {
+  r.sampler.set_epoch(r.progress.epoch);
+  r.sampler.reset();
+  r.progress.draw_counts.push_back(r.sampler.draw_counts());
+  double loss_sum = 0;
+  int64_t batches = 0;
+  while (auto batch = r.sampler.next(opt.batch_size)) {
+    const auto idx = torch::tensor(std::vector<int64_t>(batch->begin(), batch->end()));
+    r.optimizer.zero_grad();
+    for (auto& p : r.model->parameters()) {
+      if (!p.requires_grad()) p.mutable_grad() = torch::Tensor();  // SGD skips frozen layers
+    }
+    const auto logits = r.model->forward(data.train_x.index_select(0, idx));
+    const auto target = data.train_y.index_select(0, idx);
+    auto loss = r.strategy.gamma == 0
+                    ? torch::nn::functional::cross_entropy(
+                          logits, target,
+                          torch::nn::functional::CrossEntropyFuncOptions().weight(class_weight))
+                    : rebalance::nn::functional::softmax_focal_loss(
+                          logits, target,
+                          rebalance::nn::FocalLossOptions().gamma(r.strategy.gamma)
+                              .class_weight(class_weight));
+    loss.backward();
+    r.optimizer.step();
+    loss_sum += loss.item<double>();
+    ++batches;
+    ++r.progress.step;
+    if (r.scheduler.on_step() || r.progress.step >= total_steps) break;
+  }
+  return loss_sum / double(std::max<int64_t>(batches, 1));
+}
+
+/// Feeds the validation report to the sampler, the dynamic weights and the scheduler; keeps the
+/// parameters of the best epoch.
+rebalance::EpochOutcome end_epoch(Recipe& r, const rebalance::ClassReport& report) {
+  r.progress.val_macro_f1.push_back(report.macro_f1);
+  r.sampler.update(report.f1);
+  r.dynamic_weights.update(report, "recall");
+  const auto outcome = r.scheduler.end_epoch(report.recall, report.macro_f1);
+  if (outcome.is_best) {
+    r.progress.best_state.clear();
+    for (const auto& p : r.model->parameters()) r.progress.best_state.push_back(p.detach().clone());
+  }
+  return outcome;
+}
+
+/// Loads the parameters of the best validation epoch (the test evaluates those).
+void restore_best(Recipe& r) {
+  if (r.progress.best_state.empty()) return;
+  torch::NoGradGuard no_grad;
+  auto params = r.model->parameters();
+  for (size_t i = 0; i < params.size(); ++i) params[i].copy_(r.progress.best_state[i]);
+}
+
+void write_json(const Options& opt, const Recipe& r, const Data& data, int64_t total_steps,
+                const rebalance::ClassReport& report, double seconds) {
+  std::string draws_json;
+  const auto& draws = r.progress.draw_counts;
+  for (size_t e = 0; e < draws.size(); ++e) {
+    draws_json += fmt::format("{}[{}]", e ? ", " : "", fmt::join(draws[e], ", "));
+  }
+  std::ofstream(opt.json) << fmt::format(
+      "{{\"strategy\": \"{}\", \"seed\": {}, \"imbalance_ratio\": {}, \"profile\": \"{}\", "
+      "\"steps\": {}, \"seconds\": {:.2f}, \"test\": {}, \"val_macro_f1\": [{:.6f}], "
+      "\"train_counts\": [{}], \"best_epoch\": {}, \"draw_counts\": [{}]}}\n",
+      opt.strategy, opt.seed, opt.imbalance_ratio, opt.profile, total_steps, seconds,
+      json_report(report), fmt::join(r.progress.val_macro_f1, ", "), fmt::join(data.counts, ", "),
+      r.scheduler.best_epoch(), draws_json);
+}
+
 } // namespace
 
 int main(int argc, char** argv) try {
@@ -210,171 +370,63 @@ int main(int argc, char** argv) try {
   if (!opt.eval_torchscript.empty()) return eval_torchscript(opt);
   torch::manual_seed(opt.seed);
 
-  const auto train_full = fmnist::load_split(opt.data, "train");
-  const auto test = fmnist::load_split(opt.data, "t10k");
-  const auto counts =
-      fmnist::long_tail_counts(10, opt.per_class, opt.imbalance_ratio, opt.profile);
-  const auto [train_idx, val_idx] =
-      fmnist::long_tail_split(train_full.labels, counts, opt.val_per_class, opt.seed);
-  if (!opt.dump_split.empty()) dump_split(opt.dump_split, train_idx, val_idx);
-  const auto train_x = train_full.images.index_select(0, train_idx);
-  const auto train_y = train_full.labels.index_select(0, train_idx);
-  const auto val_x = train_full.images.index_select(0, val_idx);
-  const auto val_y = train_full.labels.index_select(0, val_idx);
-  const int64_t n_train = train_x.size(0);
+  const Data data = load_data(opt);
+  const int64_t n_train = data.train_x.size(0);
   const int64_t steps_per_epoch = (n_train + opt.batch_size - 1) / opt.batch_size;
   const int64_t total_steps = opt.steps > 0 ? opt.steps : opt.epochs * steps_per_epoch;
   fmt::print("fmnist_lt: strategy {}, {} profile, ratio {}, train {} (counts {}), val {}, "
              "test {}, {} steps of {}\n",
-             opt.strategy, opt.profile, opt.imbalance_ratio, n_train, fmt::join(counts, "/"),
-             val_x.size(0), test.images.size(0), total_steps, opt.batch_size);
+             opt.strategy, opt.profile, opt.imbalance_ratio, n_train, fmt::join(data.counts, "/"),
+             data.val_x.size(0), data.test.images.size(0), total_steps, opt.batch_size);
 
-  fmnist::Strategy strategy = fmnist::make_strategy(opt.strategy, opt.epochs);
-  fmnist::to_step_budget(strategy.phases, total_steps);
-  auto scheduler = c10::make_intrusive<rebalance::PhaseScheduler>(strategy.phases);
-
-  fmnist::Net model;
-  torch::optim::SGD optimizer(model->parameters(),
-                              torch::optim::SGDOptions(opt.lr).momentum(0.9).weight_decay(5e-4));
-  rebalance::AdaptiveSampler sampler(
-      train_y, 10,
-      rebalance::AdaptiveSamplerOptions(policy_of(scheduler->phase(), opt)).seed(opt.seed));
-  const auto counts_tensor = torch::tensor(counts, torch::kLong);
-  // Damped: undamped recall-driven weights swing by 30x between epochs on this data and can
-  // starve a class that did well (see the README's results).
-  rebalance::DynamicClassWeights dynamic_weights(
-      torch::ones({10}, torch::kDouble),
-      rebalance::DynamicClassWeightsOptions()
-          .momentum(opt.dynamic_momentum)
-          .min_weight(opt.dynamic_min_weight)
-          .max_weight(opt.dynamic_max_weight));
-  rebalance::ClassMetrics val_metrics(10), test_metrics(10);
-  fmnist::RecipeProgress progress;
-  const fmnist::RecipeState state{model,           optimizer, sampler,
-                                  dynamic_weights, scheduler, progress};
-  const bool resumed = opt.resume && std::filesystem::exists(opt.checkpoint);
-  if (resumed) {
-    fmnist::load_checkpoint(opt.checkpoint, state);
-    fmt::print("resumed from {} after epoch {}, step {}\n", opt.checkpoint, progress.epoch,
-               progress.step);
-  }
-  const auto forward = [&](const torch::Tensor& x) {
-    model->eval();
-    auto logits = model->forward(x);
-    model->train();
-    return logits;
-  };
-  // The loop applies a phase when it starts; a resumed sampler already has its policy.
-  const auto apply_phase = [&](const rebalance::schedule::PhaseOptions& phase, bool set_policy) {
-    if (set_policy) sampler.set_policy(policy_of(phase, opt));
-    static_cast<torch::optim::SGDOptions&>(optimizer.param_groups()[0].options())
-        .lr(opt.lr * phase.lr_factor());
-    for (auto& p : model->conv1->parameters()) p.set_requires_grad(!phase.head_only());
-    for (auto& p : model->conv2->parameters()) p.set_requires_grad(!phase.head_only());
-    fmt::print("-- {}\n", scheduler->describe());
-  };
-  const double seconds_before = progress.seconds;
+  auto strategy = rebalance::schedule::make_strategy(opt.strategy, opt.epochs);
+  rebalance::schedule::to_step_budget(strategy.phases, total_steps);
+  Recipe r(opt, data, std::move(strategy));
+  resume(opt, r);
+  const auto forward = [&](const torch::Tensor& x) { return r.forward(x); };
+  const double seconds_before = r.progress.seconds;
   const auto start = std::chrono::steady_clock::now();
   const auto elapsed = [&] {
     return seconds_before +
            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
-  if (progress.applied_phase >= 0) {  // resumed: the sampler already has that phase's policy
-    apply_phase(scheduler->phases().at(progress.applied_phase), false);
+  if (r.progress.applied_phase >= 0) {  // resumed: the sampler already has that phase's policy
+    apply_phase(opt, r, r.scheduler.phases().at(r.progress.applied_phase), false);
   }
-  int64_t epochs_this_run = 0;
-  while (!scheduler->finished() && progress.step < total_steps) {
+  for (int64_t epochs_this_run = 0; !r.scheduler.finished() && r.progress.step < total_steps;
+       ++epochs_this_run) {
     if (opt.stop_after_epochs > 0 && epochs_this_run == opt.stop_after_epochs) {
       fmt::print("stopping after {} epochs of this run; continue with --resume 1\n",
                  epochs_this_run);
       return 0;
     }
-    const int64_t epoch = ++progress.epoch;
-    const auto& phase = scheduler->phase();
-    if (scheduler->phase_index() != progress.applied_phase) {
-      progress.applied_phase = scheduler->phase_index();
-      apply_phase(phase, true);
+    ++r.progress.epoch;
+    if (r.scheduler.phase_index() != r.progress.applied_phase) {
+      r.progress.applied_phase = r.scheduler.phase_index();
+      apply_phase(opt, r, r.scheduler.phase(), true);
     }
-    torch::Tensor class_weight;
-    if (phase.weighting() == "dynamic") {
-      class_weight = dynamic_weights.weights().to(torch::kFloat);
-    } else if (phase.weighting() != "none") {
-      class_weight = rebalance::class_weights(counts_tensor, phase.weighting()).to(torch::kFloat);
-    }
-    sampler.set_epoch(epoch);
-    sampler.reset();
-    progress.draw_counts.push_back(sampler.draw_counts());
-    double loss_sum = 0;
-    int64_t batches = 0;
-    while (auto batch = sampler.next(opt.batch_size)) {
-      const auto idx = torch::tensor(std::vector<int64_t>(batch->begin(), batch->end()));
-      optimizer.zero_grad();
-      for (auto& p : model->parameters()) {
-        if (!p.requires_grad()) p.mutable_grad() = torch::Tensor();  // SGD skips frozen layers
-      }
-      const auto logits = model->forward(train_x.index_select(0, idx));
-      const auto target = train_y.index_select(0, idx);
-      auto loss = strategy.gamma == 0
-                      ? torch::nn::functional::cross_entropy(
-                            logits, target,
-                            torch::nn::functional::CrossEntropyFuncOptions().weight(class_weight))
-                      : rebalance::nn::functional::softmax_focal_loss(
-                            logits, target,
-                            rebalance::nn::FocalLossOptions().gamma(strategy.gamma)
-                                .class_weight(class_weight));
-      loss.backward();
-      optimizer.step();
-      loss_sum += loss.item<double>();
-      ++batches;
-      ++progress.step;
-      if (scheduler->on_step() || progress.step >= total_steps) break;
-    }
-    const auto report = evaluate(forward, val_x, val_y, val_metrics);
-    progress.val_macro_f1.push_back(report.macro_f1);
-    sampler.update(report.f1);
-    dynamic_weights.update(report, "recall");
-    const auto outcome = scheduler->end_epoch(report.recall, report.macro_f1);
-    if (outcome.is_best) {
-      progress.best_state.clear();
-      for (const auto& p : model->parameters()) progress.best_state.push_back(p.detach().clone());
-    }
-    progress.seconds = elapsed();
-    ++epochs_this_run;
-    if (!opt.checkpoint.empty()) fmnist::save_checkpoint(opt.checkpoint, state);
+    const double loss =
+        train_epoch(opt, r, data, total_steps, class_weight_of(r.scheduler.phase(), r, data));
+    const auto report = evaluate(forward, data.val_x, data.val_y, r.val_metrics);
+    const auto outcome = end_epoch(r, report);
+    r.progress.seconds = elapsed();
+    if (!opt.checkpoint.empty()) fmnist::save_checkpoint(opt.checkpoint, r.state());
     const double eta =
-        progress.seconds / double(progress.step) * double(total_steps - progress.step);
+        r.progress.seconds / double(r.progress.step) * double(total_steps - r.progress.step);
     fmt::print("epoch {:>2}  step {:>5}/{}  loss {:.4f}  val macro-F1 {:.4f}  bal-acc {:.4f}{}  "
                "{:.0f}s elapsed, ETA {:.0f}s\n",
-               epoch, progress.step, total_steps, loss_sum / std::max<int64_t>(batches, 1),
-               report.macro_f1, report.balanced_accuracy, outcome.is_best ? " (best)" : "",
-               progress.seconds, eta);
+               r.progress.epoch, r.progress.step, total_steps, loss, report.macro_f1,
+               report.balanced_accuracy, outcome.is_best ? " (best)" : "", r.progress.seconds, eta);
     fmt::print("{}", report.table());
-    fmt::print("   draws {}\n", fmt::join(progress.draw_counts.back(), "/"));
+    fmt::print("   draws {}\n", fmt::join(r.progress.draw_counts.back(), "/"));
   }
-  if (!progress.best_state.empty()) {  // test the best validation epoch, not the last one
-    torch::NoGradGuard no_grad;
-    auto params = model->parameters();
-    for (size_t i = 0; i < params.size(); ++i) params[i].copy_(progress.best_state[i]);
-  }
-  fmt::print("best validation epoch {} (macro-F1 {:.4f})\n", scheduler->best_epoch(),
-             scheduler->best_macro_f1());
-  const auto report = evaluate(forward, test.images, test.labels, test_metrics);
+  restore_best(r);
+  fmt::print("best validation epoch {} (macro-F1 {:.4f})\n", r.scheduler.best_epoch(),
+             r.scheduler.best_macro_f1());
+  const auto report = evaluate(forward, data.test.images, data.test.labels, r.test_metrics);
   const double seconds = elapsed();
   print_result(opt.strategy, report, seconds);
-  if (!opt.json.empty()) {
-    std::string draws_json;
-    for (size_t e = 0; e < progress.draw_counts.size(); ++e) {
-      draws_json += fmt::format("{}[{}]", e ? ", " : "", fmt::join(progress.draw_counts[e], ", "));
-    }
-    std::ofstream out(opt.json);
-    out << fmt::format(
-        "{{\"strategy\": \"{}\", \"seed\": {}, \"imbalance_ratio\": {}, \"profile\": \"{}\", "
-        "\"steps\": {}, \"seconds\": {:.2f}, \"test\": {}, \"val_macro_f1\": [{:.6f}], "
-        "\"train_counts\": [{}], \"best_epoch\": {}, \"draw_counts\": [{}]}}\n",
-        opt.strategy, opt.seed, opt.imbalance_ratio, opt.profile, total_steps, seconds,
-        json_report(report), fmt::join(progress.val_macro_f1, ", "), fmt::join(counts, ", "),
-        scheduler->best_epoch(), draws_json);
-  }
+  if (!opt.json.empty()) write_json(opt, r, data, total_steps, report, seconds);
   return 0;
 } catch (const std::exception& e) {
   std::cerr << e.what() << "\n";

@@ -1,16 +1,17 @@
-// torch.classes.rebalance.PhaseScheduler.
-#include "rebalance/checkpoint.h"
+// torch.classes.rebalance.PhaseScheduler (rebalance/schedule/phase_scheduler.h).
+#include "bind.h"
 #include "rebalance/errors.h"
 #include "rebalance/schedule/phase_scheduler.h"
 #include "rebalance/schedule/presets.h"
+#include "rebalance/schedule/strategies.h"
 
-#include <torch/custom_class.h>
 #include <torch/library.h>
 
 namespace {
 
 using rebalance::PhaseScheduler;
-using Self = c10::intrusive_ptr<PhaseScheduler>;
+using rebalance::bind::method;
+using Self = rebalance::bind::Ptr<PhaseScheduler>;
 using rebalance::schedule::PhaseOptions;
 
 std::vector<std::string> to_specs(const std::vector<PhaseOptions>& phases) {
@@ -22,58 +23,60 @@ std::vector<std::string> to_specs(const std::vector<PhaseOptions>& phases) {
 } // namespace
 
 TORCH_LIBRARY_FRAGMENT(rebalance, m) {
-  m.class_<PhaseScheduler>("PhaseScheduler")
-      .def(torch::init([](std::string preset, int64_t total_epochs, double sampling_ratio) {
-             return PhaseScheduler::preset(preset, total_epochs, sampling_ratio);
-           }),
-           "", {torch::arg("preset"), torch::arg("total_epochs"),
-                torch::arg("sampling_ratio") = 1.0})
-      // Phases as PhaseOptions "key=value;..." specs (rebalance.schedule builds them).
-      .def_static("from_phases",
-                  [](std::vector<std::string> specs, double recall_alarm) {
-                    std::vector<PhaseOptions> phases;
-                    rebalance::with_errors_named("PhaseScheduler.from_phases", "PhaseOptions", [&] {
-                      for (const auto& spec : specs) {
-                        phases.push_back(PhaseOptions::from_string(spec));
-                      }
-                    });
-                    return c10::make_intrusive<PhaseScheduler>(std::move(phases), recall_alarm);
-                  })
+  auto cls = m.class_<rebalance::bind::Bound<PhaseScheduler>>("PhaseScheduler");
+  cls.def(torch::init([](const std::string& preset, int64_t total_epochs, double sampling_ratio) {
+            return c10::make_intrusive<rebalance::bind::Bound<PhaseScheduler>>(
+                PhaseScheduler(preset, total_epochs, sampling_ratio));
+          }),
+          "A preset schedule; see rebalance/schedule/presets.h",
+          {torch::arg("preset"), torch::arg("total_epochs"), torch::arg("sampling_ratio") = 1.0});
+  rebalance::bind::def_state(cls, {"state", "load_state"});
+  // Phases as PhaseOptions "key=value;..." specs (rebalance.schedule builds them).
+  cls.def_static("from_phases",
+                 [](std::vector<std::string> specs, double recall_alarm) {
+                   std::vector<PhaseOptions> phases;
+                   rebalance::with_errors_named("PhaseScheduler.from_phases", "PhaseOptions", [&] {
+                     for (const auto& spec : specs) phases.push_back(PhaseOptions::from_string(spec));
+                   });
+                   return c10::make_intrusive<rebalance::bind::Bound<PhaseScheduler>>(
+                       PhaseScheduler(std::move(phases), recall_alarm));
+                 })
       .def_static("preset_phases",
                   [](std::string name, int64_t total_epochs, double sampling_ratio) {
-                    return to_specs(
-                        rebalance::schedule::preset(name, total_epochs, sampling_ratio));
+                    return to_specs(rebalance::schedule::preset(name, total_epochs, sampling_ratio));
                   })
-      .def("phases", [](const Self& self) { return to_specs(self->phases()); })
-      .def("phase_name", [](const Self& self) { return self->phase().name(); })
-      .def("sampling", [](const Self& self) { return self->phase().sampling(); })
-      .def("sampling_ratio", [](const Self& self) { return self->phase().sampling_ratio(); })
-      .def("weighting", [](const Self& self) { return self->phase().weighting(); })
-      .def("lr_factor", [](const Self& self) { return self->phase().lr_factor(); })
-      .def("head_only", [](const Self& self) { return self->phase().head_only(); })
-      .def("phase_index", &PhaseScheduler::phase_index)
+      .def_static("preset_names", [] { return rebalance::schedule::preset_names(); })
+      .def_static("strategy_names", [] { return rebalance::schedule::strategy_names(); })
+      // (phase specs, focal gamma) of a strategy; total_steps > 0 turns epochs into step budgets.
+      .def_static("strategy",
+                  [](std::string name, int64_t epochs, int64_t total_steps) {
+                    auto s = rebalance::schedule::make_strategy(name, epochs);
+                    if (total_steps > 0) rebalance::schedule::to_step_budget(s.phases, total_steps);
+                    return std::make_tuple(to_specs(s.phases), s.gamma);
+                  })
+      .def_static("phase_schema",
+                  [] { return rebalance::bind::schema_rows<PhaseOptions>(); })
+      .def("phases", [](const Self& self) { return to_specs(self->value.phases()); })
+      .def("phase_name", [](const Self& self) { return self->value.phase().name(); })
+      .def("sampling", [](const Self& self) { return self->value.phase().sampling(); })
+      .def("sampling_ratio", [](const Self& self) { return self->value.phase().sampling_ratio(); })
+      .def("weighting", [](const Self& self) { return self->value.phase().weighting(); })
+      .def("lr_factor", [](const Self& self) { return self->value.phase().lr_factor(); })
+      .def("head_only", [](const Self& self) { return self->value.phase().head_only(); })
+      .def("phase_index", method<&PhaseScheduler::phase_index>())
       .def("num_phases",
-           [](const Self& self) { return static_cast<int64_t>(self->phases().size()); })
-      .def("on_step", &PhaseScheduler::on_step)
+           [](const Self& self) { return static_cast<int64_t>(self->value.phases().size()); })
+      .def("on_step", method<&PhaseScheduler::on_step>())
       // (phase_changed, is_best, finished, recall_alarms)
       .def("end_epoch",
            [](const Self& self, const at::Tensor& recall, double macro_f1) {
-             const auto o = self->end_epoch(recall, macro_f1);
+             const auto o = self->value.end_epoch(recall, macro_f1);
              return std::make_tuple(o.phase_changed, o.is_best, o.finished, o.recall_alarms);
            })
-      .def("finished", &PhaseScheduler::finished)
-      .def("epoch", &PhaseScheduler::epoch)
-      .def("step", &PhaseScheduler::step)
-      .def("best_macro_f1", &PhaseScheduler::best_macro_f1)
-      .def("best_epoch", &PhaseScheduler::best_epoch)
-      .def("describe", &PhaseScheduler::describe)
-      .def("state", [](const Self& self) { return self->state_bytes(); })
-      .def("load_state",
-           [](const Self& self, const at::Tensor& state) { self->load_state_bytes(state); })
-      .def_pickle([](const Self& self) { return self->state_bytes(); },
-                  [](c10::IValue state) {
-                    auto s = PhaseScheduler::preset("standard", 1);
-                    s->load_state_bytes(rebalance::checkpoint::pickled_bytes("PhaseScheduler", state));
-                    return s;
-                  });
+      .def("finished", method<&PhaseScheduler::finished>())
+      .def("epoch", method<&PhaseScheduler::epoch>())
+      .def("step", method<&PhaseScheduler::step>())
+      .def("best_macro_f1", method<&PhaseScheduler::best_macro_f1>())
+      .def("best_epoch", method<&PhaseScheduler::best_epoch>())
+      .def("describe", method<&PhaseScheduler::describe>());
 }

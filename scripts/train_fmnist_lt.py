@@ -32,39 +32,11 @@ from fmnist_lt_common import (DATA_DIR, NUM_CLASSES, Net, average_gradients,  # 
                               broadcast_parameters, init_distributed, load_split,
                               long_tail_counts, long_tail_split)
 
-SINGLE_PHASE = {  # strategy: (phase fields, focal gamma); gamma 0 is exactly cross-entropy
-    "ce": ({}, 0.0),
-    "weighted_ce": ({"weighting": "inverse"}, 0.0),
-    "focal": ({}, 2.0),
-    "cb_focal": ({"weighting": "effective_number"}, 1.0),
-    "balanced_sampling": ({"sampling": "class_balanced"}, 0.0),
-    "sqrt_sampling": ({"sampling": "power"}, 0.0),
-    "adaptive_sampling": ({"sampling": "dynamic"}, 0.0),
-    "dynamic_weights": ({"weighting": "dynamic"}, 0.0),
-}
-PRESETS = ["undersample_then_finetune", "drw", "drs", "crt", "dynamic", "recommended"]
-
-
 def make_phases(name, epochs, total_steps):
-    """The strategy's phases with epoch lengths turned into step budgets (as fmnist_lt does)."""
-    if name in SINGLE_PHASE:
-        fields, gamma = SINGLE_PHASE[name]
-        single = rebalance.make_scheduler([dict(fields, name=name, epochs=epochs)])
-        phases = [rebalance.schedule.parse_phase(spec)  # every key, with the C++ defaults
-                  for spec in single.phases()]
-    else:
-        ratio = 3.0 if name == "undersample_then_finetune" else 1.0
-        phases = rebalance.preset_phases(name, epochs, ratio)
-        gamma = 1.0 if name == "recommended" else 0.0
-    nominal = sum(p["epochs"] for p in phases)
-    assigned = 0
-    for i, p in enumerate(phases):
-        last = i + 1 == len(phases)
-        share = total_steps - assigned if last else total_steps * p["epochs"] // nominal
-        p["steps"] = max(1, share)
-        p["epochs"] = 0
-        assigned += p["steps"]
-    return phases, gamma
+    """The strategy's phases (the one table: csrc/rebalance/schedule/strategies.cpp) with epoch
+    lengths turned into step budgets, and its focal gamma (0: exactly cross-entropy)."""
+    specs, gamma = torch.classes.rebalance.PhaseScheduler.strategy(name, epochs, total_steps)
+    return [rebalance.schedule.parse_phase(spec) for spec in specs], gamma
 
 
 def evaluate(model, x, y, metrics, rank=0, world=1):
@@ -84,7 +56,8 @@ def evaluate(model, x, y, metrics, rank=0, world=1):
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--strategy", choices=list(SINGLE_PHASE) + PRESETS, default="recommended")
+    parser.add_argument("--strategy", default="recommended",
+                        choices=torch.classes.rebalance.PhaseScheduler.strategy_names())
     parser.add_argument("--data", default=DATA_DIR)
     parser.add_argument("--imbalance-ratio", type=float, default=100)
     parser.add_argument("--profile", choices=["exp", "step"], default="exp")

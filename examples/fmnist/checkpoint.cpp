@@ -37,7 +37,7 @@ void save_checkpoint(const std::string& path, const RecipeState& state) {
   state.optimizer.save(optimizer);
   state.sampler.save(sampler);
   state.dynamic_weights.save(weights);
-  state.scheduler->save(scheduler);
+  state.scheduler.save(scheduler);
   const auto& progress = state.progress;
   for (size_t i = 0; i < progress.best_state.size(); ++i) {
     best.write(std::to_string(i), progress.best_state[i]);
@@ -76,7 +76,7 @@ void load_checkpoint(const std::string& path, const RecipeState& state) {
   state.optimizer.load(optimizer);
   state.sampler.load(sampler);
   state.dynamic_weights.load(weights);
-  state.scheduler->load(scheduler);
+  state.scheduler.load(scheduler);
 
   torch::Tensor val_f1, draws, generator;
 

@@ -39,7 +39,7 @@ struct RecipeState {
   torch::optim::Optimizer& optimizer;
   rebalance::AdaptiveSampler& sampler;
   rebalance::DynamicClassWeights& dynamic_weights;
-  c10::intrusive_ptr<rebalance::PhaseScheduler>& scheduler;
+  rebalance::PhaseScheduler& scheduler;
   RecipeProgress& progress;
 };
 

@@ -8,12 +8,13 @@
 #include <torch/serialize/input-archive.h>
 #include <torch/serialize/output-archive.h>
 
+#include <fmt/format.h>
+
 namespace rebalance {
 
 namespace {
 
 constexpr const char* kClass = "ClassMetrics";
-constexpr int64_t kStateVersion = 1;
 // Counts whose total stays below 2^62 keep every row, column and report sum in int64.
 constexpr double kMaxTotal = 0x1p62;
 
@@ -22,8 +23,13 @@ double total_of(const at::Tensor& counts) { return counts.sum(at::kDouble).item<
 } // namespace
 
 ClassMetrics::ClassMetrics(int64_t num_classes, int64_t ignore_index)
-    : num_classes_(num_classes), ignore_index_(ignore_index) {
+    : ClassMetrics(num_classes, ClassMetricsOptions().ignore_index(ignore_index)) {}
+
+ClassMetrics::ClassMetrics(int64_t num_classes, ClassMetricsOptions options)
+    : num_classes_(num_classes), options_(std::move(options)) {
   check_num_classes(kClass, "num_classes", num_classes);
+  TORCH_CHECK_VALUE(options_.zero_division() >= 0 && options_.zero_division() <= 1, kClass,
+                    ": zero_division must be in [0, 1], got ", options_.zero_division());
   check_allocation(kClass, "the confusion matrix of num_classes² counts",
                    checked_mul(kClass, "num_classes²", num_classes, num_classes), 8);
   state_ = at::zeros({num_classes, num_classes}, at::kLong);
@@ -32,7 +38,7 @@ ClassMetrics::ClassMetrics(int64_t num_classes, int64_t ignore_index)
 
 void ClassMetrics::update(const at::Tensor& input, const at::Tensor& target) {
   const at::Tensor counts = with_errors_named("ClassMetrics.update", "confusion_matrix", [&] {
-    return confusion_matrix(input.detach(), target, num_classes_, ignore_index_);
+    return confusion_matrix(input.detach(), target, num_classes_, options_.ignore_index());
   });
   // The state follows the inputs' device (one copy when it changes, none per batch), so a
   // CUDA state can be all-reduced over NCCL and updates never wait for the device.
@@ -41,11 +47,15 @@ void ClassMetrics::update(const at::Tensor& input, const at::Tensor& target) {
 }
 
 void ClassMetrics::reset() {
-  if (state_.sum().item<int64_t>() > 0) previous_f1_ = class_report(state_).f1;
+  if (state_.sum().item<int64_t>() > 0) {
+    previous_f1_ = class_report(state_, rebalance::nullopt, options_.zero_division()).f1;
+  }
   state_.zero_();
 }
 
-ClassReport ClassMetrics::report() const { return class_report(state_, previous_f1_); }
+ClassReport ClassMetrics::report() const {
+  return class_report(state_, previous_f1_, options_.zero_division());
+}
 
 std::string ClassMetrics::table() const { return report().table(); }
 
@@ -93,20 +103,21 @@ void ClassMetrics::merge(const at::Tensor& confusion) {
 
 void ClassMetrics::write_fields(torch::serialize::OutputArchive& archive) const {
   archive.write("num_classes", num_classes_);
-  archive.write("ignore_index", ignore_index_);
+  fields::write_fields(archive, options_);
   // Checkpoints hold a CPU state whatever the device, so they load anywhere.
   archive.write("state", state_.to(at::kCPU));
   archive.write("previous_f1", previous_f1_);
 }
 
-void ClassMetrics::read_fields(torch::serialize::InputArchive& archive) {
-  c10::IValue num_classes, ignore_index;
+void ClassMetrics::read_fields(torch::serialize::InputArchive& archive, int64_t) {
+  c10::IValue num_classes;
+  ClassMetricsOptions options;
   at::Tensor state, previous;
   archive.read("num_classes", num_classes);
-  archive.read("ignore_index", ignore_index);
+  fields::read_fields(archive, options);
   archive.read("state", state);
   archive.read("previous_f1", previous);
-  ClassMetrics m(num_classes.toInt(), ignore_index.toInt());
+  ClassMetrics m(num_classes.toInt(), options);
   m.set_state(state);
   TORCH_CHECK_VALUE(previous.dim() == 1 &&
                         (previous.numel() == 0 || previous.numel() == m.num_classes_),
@@ -117,30 +128,14 @@ void ClassMetrics::read_fields(torch::serialize::InputArchive& archive) {
                         m.previous_f1_.ge(0).all().item<bool>() &&
                         m.previous_f1_.le(1).all().item<bool>(),
                     "previous F1 values must be in [0, 1]");
-  num_classes_ = m.num_classes_;
-  ignore_index_ = m.ignore_index_;
-  state_ = m.state_;
-  previous_f1_ = m.previous_f1_;
+  *this = std::move(m);  // every check passed: take the whole state at once
 }
 
-void ClassMetrics::save(torch::serialize::OutputArchive& archive) const {
-  checkpoint::save(archive, kClass, kStateVersion,
-                   [&](torch::serialize::OutputArchive& a) { write_fields(a); });
-}
+ClassMetrics ClassMetrics::placeholder() { return ClassMetrics(1); }
 
-void ClassMetrics::load(torch::serialize::InputArchive& archive) {
-  checkpoint::load(archive, kClass, kStateVersion,
-                   [&](torch::serialize::InputArchive& a, int64_t) { read_fields(a); });
-}
-
-at::Tensor ClassMetrics::state_bytes() const {
-  return checkpoint::to_bytes(kClass, kStateVersion,
-                              [&](torch::serialize::OutputArchive& a) { write_fields(a); });
-}
-
-void ClassMetrics::load_state_bytes(const at::Tensor& bytes) {
-  checkpoint::from_bytes(kClass, kStateVersion, bytes,
-                         [&](torch::serialize::InputArchive& a, int64_t) { read_fields(a); });
+std::string ClassMetrics::repr() const {
+  return fmt::format("ClassMetrics(C={}, samples={}, {})", num_classes_,
+                     state_.sum().item<int64_t>(), fields::repr(options_));
 }
 
 } // namespace rebalance

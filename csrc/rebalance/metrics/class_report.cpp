@@ -7,7 +7,9 @@
 namespace rebalance {
 
 ClassReport class_report(const at::Tensor& confusion,
-                         const rebalance::optional<at::Tensor>& previous_f1) {
+                         const rebalance::optional<at::Tensor>& previous_f1, double zero_division) {
+  TORCH_CHECK_VALUE(zero_division >= 0 && zero_division <= 1,
+                    "class_report: zero_division must be in [0, 1], got ", zero_division);
   TORCH_CHECK_VALUE(confusion.dim() == 2 && confusion.size(0) == confusion.size(1) &&
                         confusion.size(0) >= 1,
                     "class_report: confusion must be a C × C matrix with C >= 1, got shape ",
@@ -21,10 +23,13 @@ ClassReport class_report(const at::Tensor& confusion,
   const double total = cm.sum().item<double>();
 
   ClassReport r;
-  // Where a denominator is 0 its numerator tp is 0 too, so clamping it to 1 gives 0.
-  r.precision = tp / predicted.clamp_min(1);
-  r.recall = tp / support.clamp_min(1);
-  r.f1 = 2 * tp / (support + predicted).clamp_min(1);
+  const auto ratio = [&](const at::Tensor& numerator, const at::Tensor& denominator) {
+    return at::where(denominator > 0, numerator / denominator.clamp_min(1),
+                     at::full_like(numerator, zero_division));
+  };
+  r.precision = ratio(tp, predicted);
+  r.recall = ratio(tp, support);
+  r.f1 = ratio(2 * tp, support + predicted);
   r.class_accuracy = (total - (support - tp) - (predicted - tp)) / std::max(total, 1.0);
   r.support = support.to(at::kLong);
   r.predicted = predicted.to(at::kLong);

@@ -9,8 +9,9 @@
 
 namespace rebalance {
 
-/// Per-class evaluation of a C × C confusion matrix (rows = true class). Every ratio whose
-/// denominator is 0 is 0 (sklearn's zero_division=0), never NaN; the support shows why.
+/// Per-class evaluation of a C × C confusion matrix (rows = true class). Every per-class
+/// precision, recall or F1 whose denominator is 0 is `zero_division` (sklearn's parameter;
+/// default 0), never NaN; the support shows why.
 struct ClassReport {
   /// Per-class float64 tensors, size C: precision tp / predicted, recall tp / support,
   /// F1 2 tp / (support + predicted), and one-vs-rest accuracy (total - fp - fn) / total.
@@ -45,8 +46,10 @@ struct ClassReport {
 };
 
 /// Computes the report of a C × C confusion matrix (any integer or floating dtype, CPU).
-/// previous_f1 (size C) is the F1 of the previous epoch, if any.
+/// previous_f1 (size C) is the F1 of the previous epoch, if any; zero_division in [0, 1] is the
+/// value of a ratio with denominator 0.
 ClassReport class_report(const at::Tensor& confusion,
-                         const rebalance::optional<at::Tensor>& previous_f1 = rebalance::nullopt);
+                         const rebalance::optional<at::Tensor>& previous_f1 = rebalance::nullopt,
+                         double zero_division = 0.0);
 
 } // namespace rebalance

@@ -13,13 +13,13 @@
 
 #include <cstdio>
 #include <numeric>
+#include <type_traits>
 
 namespace rebalance {
 
 namespace {
 
 constexpr const char* kClass = "AdaptiveSampler";
-constexpr int64_t kStateVersion = 1;
 
 } // namespace
 
@@ -198,24 +198,10 @@ at::Tensor AdaptiveSampler::labels() const { return state_->index.labels(); }
 
 void AdaptiveSampler::write_fields(torch::serialize::OutputArchive& archive) const {
   const State& s = *state_;
-  const auto& p = s.options.policy();
   archive.write("labels", s.index.labels(), /*is_buffer=*/true);
   archive.write("num_classes", s.index.num_classes());
-  archive.write("policy", sampling::policy_kind_name(p.kind()));
-  archive.write("budget", p.budget().has_value() ? *p.budget() : int64_t{-1});
-  archive.write("q", p.q());
-  archive.write("total_epochs", p.total_epochs());
-  archive.write("ratio", p.ratio());
-  archive.write("step", p.step());
-  archive.write("smoothing", p.smoothing());
-  archive.write("floor", p.floor());
-  archive.write("ceiling", p.ceiling());
-  archive.write("counts", to_tensor(p.counts()), /*is_buffer=*/true);
-  archive.write("seed", s.options.seed());
-  archive.write("rank", s.options.rank());
-  archive.write("world_size", s.options.world_size());
-  archive.write("drop_last", s.options.drop_last());
-  archive.write("log_epochs", s.options.log_epochs());
+  archive.write("policy", sampling::policy_kind_name(s.options.policy().kind()));
+  fields::write_fields(archive, s.options);
   archive.write("multipliers", to_tensor(s.policy.multipliers()), /*is_buffer=*/true);
   archive.write("scores", to_tensor(s.policy.scores()), /*is_buffer=*/true);
   archive.write("has_scores", !s.policy.scores().empty());
@@ -227,26 +213,35 @@ void AdaptiveSampler::write_fields(torch::serialize::OutputArchive& archive) con
   archive.write("position", s.position);
 }
 
-void AdaptiveSampler::read_fields(torch::serialize::InputArchive& archive) {
-  sampling::SamplingPolicyOptions p(
+namespace {
+
+// The options of a version-1 state: budget -1 for none, counts an int64 tensor.
+void read_options_v1(torch::serialize::InputArchive& archive, AdaptiveSamplerOptions& options) {
+  AdaptiveSamplerOptions::visit_fields(options, [&](const char* name, auto& member, const char*) {
+    using T = std::decay_t<decltype(member)>;
+    if constexpr (std::is_same_v<T, rebalance::optional<int64_t>>) {
+      const int64_t budget = read(archive, name).toInt();
+      TORCH_CHECK_VALUE(budget >= -1, "budget ", budget, " is below -1 (none)");
+      member = budget >= 0 ? rebalance::optional<int64_t>(budget) : rebalance::nullopt;
+    } else if constexpr (std::is_same_v<T, std::vector<int64_t>>) {
+      member = to_vector<int64_t>(read_tensor(archive, name));
+    } else {
+      member = fields::Type<T>::from_ivalue(read(archive, name));
+    }
+  });
+}
+
+} // namespace
+
+void AdaptiveSampler::read_fields(torch::serialize::InputArchive& archive, int64_t version) {
+  AdaptiveSamplerOptions options(
       sampling::parse_policy_kind(read(archive, "policy").toStringRef()));
-  const int64_t budget = read(archive, "budget").toInt();
-  TORCH_CHECK_VALUE(budget >= -1, "budget ", budget, " is below -1 (none)");
-  if (budget >= 0) p.budget(budget);
-  p.q(read(archive, "q").toDouble())
-      .total_epochs(read(archive, "total_epochs").toInt())
-      .ratio(read(archive, "ratio").toDouble())
-      .step(read(archive, "step").toDouble())
-      .smoothing(read(archive, "smoothing").toDouble())
-      .floor(read(archive, "floor").toDouble())
-      .ceiling(read(archive, "ceiling").toDouble())
-      .counts(to_vector<int64_t>(read_tensor(archive, "counts")));
-  AdaptiveSamplerOptions options(p);
-  options.seed(read(archive, "seed").toInt())
-      .rank(read(archive, "rank").toInt())
-      .world_size(read(archive, "world_size").toInt())
-      .drop_last(read(archive, "drop_last").toBool())
-      .log_epochs(read(archive, "log_epochs").toBool());
+  if (version == 1) {
+    read_options_v1(archive, options);
+  } else {
+    fields::read_fields(archive, options);
+  }
+  const auto& p = options.policy();
   State loaded(read_tensor(archive, "labels"), read(archive, "num_classes").toInt(), options);
   loaded.policy.set_state(
       to_vector<double>(read_tensor(archive, "multipliers")),
@@ -277,24 +272,16 @@ void AdaptiveSampler::read_fields(torch::serialize::InputArchive& archive) {
   *state_ = std::move(loaded);
 }
 
-void AdaptiveSampler::save(torch::serialize::OutputArchive& archive) const {
-  checkpoint::save(archive, kClass, kStateVersion,
-                   [&](torch::serialize::OutputArchive& a) { write_fields(a); });
+AdaptiveSampler AdaptiveSampler::placeholder() {
+  return AdaptiveSampler(at::zeros({1}, at::kLong), 1);
 }
 
-void AdaptiveSampler::load(torch::serialize::InputArchive& archive) {
-  checkpoint::load(archive, kClass, kStateVersion,
-                   [&](torch::serialize::InputArchive& a, int64_t) { read_fields(a); });
-}
-
-at::Tensor AdaptiveSampler::state_bytes() const {
-  return checkpoint::to_bytes(kClass, kStateVersion,
-                              [&](torch::serialize::OutputArchive& a) { write_fields(a); });
-}
-
-void AdaptiveSampler::load_state_bytes(const at::Tensor& bytes) {
-  checkpoint::from_bytes(kClass, kStateVersion, bytes,
-                         [&](torch::serialize::InputArchive& a, int64_t) { read_fields(a); });
+std::string AdaptiveSampler::repr() const {
+  const State& s = *state_;
+  return fmt::format("AdaptiveSampler(N={}, C={}, epoch={}, policy='{}', {})", s.index.size(),
+                     s.index.num_classes(), s.epoch,
+                     sampling::policy_kind_name(s.options.policy().kind()),
+                     fields::repr(s.options));
 }
 
 } // namespace rebalance

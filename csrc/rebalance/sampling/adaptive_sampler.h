@@ -1,5 +1,6 @@
 #pragma once
 
+#include "rebalance/checkpoint.h"
 #include "rebalance/compat.h"
 #include "rebalance/sampling/adaptive_sampler_options.h"
 #include "rebalance/sampling/sampling_policy.h"
@@ -32,8 +33,18 @@ namespace rebalance {
 ///     for (auto& batch : *loader) { ... }
 ///     sampler.update(per_class_f1);  // (C,)
 ///   }
-class AdaptiveSampler : public torch::data::samplers::Sampler<> {
+///
+/// Persistence: save/load(archive) (the Sampler<> virtuals), state_bytes()/load_state_bytes()
+/// (Checkpointable).
+class AdaptiveSampler
+    : public Checkpointable<AdaptiveSampler, torch::data::samplers::Sampler<>> {
  public:
+  using Options = AdaptiveSamplerOptions;
+  static constexpr const char* kCheckpointName = "AdaptiveSampler";
+  /// 2: options by field name (budget None or int, counts an int list); 1: budget -1 for none
+  /// and counts an int64 tensor (still read).
+  static constexpr int64_t kStateVersion = 2;
+
   /// `labels`: integer (N,) with values in [0, num_classes); N >= 1. Warns once about classes
   /// without samples (they are never drawn).
   AdaptiveSampler(const at::Tensor& labels, int64_t num_classes,
@@ -44,17 +55,6 @@ class AdaptiveSampler : public torch::data::samplers::Sampler<> {
   void reset(rebalance::optional<size_t> new_size = rebalance::nullopt) override;
   /// The next at most `batch_size` indices of this rank's plan, or nullopt at its end.
   rebalance::optional<std::vector<size_t>> next(size_t batch_size) override;
-  /// Writes the complete state (labels, options, policy state, epoch and position) as one
-  /// framed entry with a version and a CRC32 (rebalance/checkpoint.h).
-  void save(torch::serialize::OutputArchive& archive) const override;
-  /// Replaces the complete state by the one save() wrote, after checking the frame and the
-  /// restored values; ValueError "AdaptiveSampler: corrupted or incompatible checkpoint: ..."
-  /// otherwise (the sampler is then unchanged).
-  void load(torch::serialize::InputArchive& archive) override;
-  /// The state save() writes, as framed uint8 bytes (the pickled form).
-  at::Tensor state_bytes() const;
-  /// load() from state_bytes().
-  void load_state_bytes(const at::Tensor& bytes);
 
   /// Sets the epoch of the next reset() (DistributedSampler.set_epoch); >= 0.
   void set_epoch(int64_t epoch);
@@ -80,6 +80,8 @@ class AdaptiveSampler : public torch::data::samplers::Sampler<> {
   int64_t position() const;
   /// One line: policy, epoch, plan size and n_c/N_c for every class.
   std::string describe() const;
+  /// "AdaptiveSampler(N=..., C=..., epoch=..., policy='...', budget=..., ...)".
+  std::string repr() const;
 
   /// The policy (class counts, multipliers, last scores).
   const sampling::SamplingPolicy& policy() const;
@@ -91,8 +93,11 @@ class AdaptiveSampler : public torch::data::samplers::Sampler<> {
   at::Tensor labels() const;
 
  private:
+  friend class Checkpointable<AdaptiveSampler, torch::data::samplers::Sampler<>>;
+  // Labels, options, policy state, epoch and position.
   void write_fields(torch::serialize::OutputArchive& archive) const;
-  void read_fields(torch::serialize::InputArchive& archive);
+  void read_fields(torch::serialize::InputArchive& archive, int64_t version);
+  static AdaptiveSampler placeholder();
 
   struct State;
   std::shared_ptr<State> state_;

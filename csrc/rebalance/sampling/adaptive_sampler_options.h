@@ -8,7 +8,21 @@
 
 namespace rebalance {
 
-/// Options of AdaptiveSampler (LibTorch style).
+/// The fields of AdaptiveSamplerOptions besides the policy: X(type, name, default, doc).
+#define REBALANCE_ADAPTIVE_SAMPLER_FIELDS(X)                                                   \
+  X(int64_t, seed, 0,                                                                          \
+    "Seed of every epoch plan; the plan of an epoch depends on (seed, epoch, policy state) "    \
+    "only, so all ranks must share it.")                                                       \
+  X(int64_t, rank, 0, "This process's rank in [0, world_size).")                               \
+  X(int64_t, world_size, 1,                                                                    \
+    "Number of ranks sharing the plan (DistributedSampler's num_replicas), >= 1.")             \
+  X(bool, drop_last, false,                                                                    \
+    "Drop the tail of the plan that does not divide evenly by world_size instead of padding "   \
+    "by wrapping around (DistributedSampler semantics).")                                      \
+  X(bool, log_epochs, false, "Print describe() to stderr whenever reset() builds an epoch.")
+
+/// Options of AdaptiveSampler (LibTorch style): the policy's fields, then those of the list
+/// above, visited as one flat list.
 /// Example: `AdaptiveSamplerOptions(sampling::PolicyKind::Dynamic).seed(7).world_size(2)`.
 struct AdaptiveSamplerOptions {
   /// Constructs options around the sampling policy `policy`.
@@ -17,18 +31,8 @@ struct AdaptiveSamplerOptions {
 
   /// The sampling policy and its parameters. Default: instance (natural) sampling.
   TORCH_ARG(sampling::SamplingPolicyOptions, policy);
-  /// Seed of every epoch plan; the plan of an epoch depends on (seed, epoch, policy state)
-  /// only, so all ranks must share it. Default: 0.
-  TORCH_ARG(int64_t, seed) = 0;
-  /// This process's rank in [0, world_size). Default: 0.
-  TORCH_ARG(int64_t, rank) = 0;
-  /// Number of ranks sharing the plan (DistributedSampler's num_replicas), >= 1. Default: 1.
-  TORCH_ARG(int64_t, world_size) = 1;
-  /// Drop the tail of the plan that does not divide evenly by world_size instead of padding
-  /// by wrapping around (DistributedSampler semantics). Default: false.
-  TORCH_ARG(bool, drop_last) = false;
-  /// Print describe() to stderr whenever reset() builds an epoch. Default: false.
-  TORCH_ARG(bool, log_epochs) = false;
+  REBALANCE_OPTIONS_FIELDS_AFTER(sampling::SamplingPolicyOptions, policy,
+                                 REBALANCE_ADAPTIVE_SAMPLER_FIELDS)
 };
 
 } // namespace rebalance

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "rebalance/compat.h"
+#include "rebalance/fields.h"
 #include <torch/arg.h>
 
 #include <c10/util/Optional.h>
@@ -32,7 +33,25 @@ PolicyKind parse_policy_kind(const std::string& name);
 /// The name parse_policy_kind accepts for `kind`.
 std::string policy_kind_name(PolicyKind kind);
 
-/// Options of a SamplingPolicy (LibTorch style).
+/// The fields of SamplingPolicyOptions besides the policy kind: X(type, name, default, doc).
+#define REBALANCE_SAMPLING_POLICY_FIELDS(X)                                                    \
+  X(rebalance::optional<int64_t>, budget, rebalance::nullopt,                                  \
+    "Epoch size sum n_c of the proportional policies (all but undersample, oversample and "     \
+    "explicit), >= 0; None means sum N_c.")                                                    \
+  X(double, q, 0.5, "Exponent q of power.")                                                    \
+  X(int64_t, total_epochs, 90,                                                                \
+    "Epoch T at which progressive reaches class-balanced sampling; > 0.")                     \
+  X(double, ratio, 1.0,                                                                       \
+    "undersample target as a multiple of the smallest non-empty class; > 0.")                 \
+  X(double, step, 1.0, "dynamic step size eta in exp(eta (mean - score_c)); >= 0.")            \
+  X(double, smoothing, 0.5,                                                                   \
+    "dynamic smoothing beta in [0, 1): weight of the previous multiplier.")                   \
+  X(double, floor, 0.25, "dynamic lower bound of m_c and of n_c / N_c; > 0.")                  \
+  X(double, ceiling, 4.0, "dynamic upper bound of m_c and of n_c / N_c; >= floor.")            \
+  X(std::vector<int64_t>, counts, {},                                                          \
+    "explicit draws per class, size C; -1 keeps N_c (every class keeps N_c when empty).")
+
+/// Options of a SamplingPolicy (LibTorch style; fields and defaults in the list above).
 /// Example: `SamplingPolicyOptions(PolicyKind::Dynamic).step(2.0).ceiling(8.0)`.
 struct SamplingPolicyOptions {
   /// Constructs options for the policy `kind`.
@@ -40,26 +59,7 @@ struct SamplingPolicyOptions {
 
   /// The policy. Default: PolicyKind::Instance.
   TORCH_ARG(PolicyKind, kind);
-  /// Epoch size Σ n_c of the proportional policies (all but undersample, oversample and
-  /// explicit); must be >= 0. Default: nullopt, meaning Σ N_c.
-  TORCH_ARG(rebalance::optional<int64_t>, budget) = rebalance::nullopt;
-  /// Exponent q of `power`. Default: 0.5.
-  TORCH_ARG(double, q) = 0.5;
-  /// Epoch T at which `progressive` reaches class-balanced sampling; > 0. Default: 90.
-  TORCH_ARG(int64_t, total_epochs) = 90;
-  /// `undersample` target as a multiple of the smallest non-empty class; > 0. Default: 1.0.
-  TORCH_ARG(double, ratio) = 1.0;
-  /// `dynamic` step size η in exp(η (mean - score_c)); >= 0. Default: 1.0.
-  TORCH_ARG(double, step) = 1.0;
-  /// `dynamic` smoothing β in [0, 1): weight of the previous multiplier. Default: 0.5.
-  TORCH_ARG(double, smoothing) = 0.5;
-  /// `dynamic` lower bound of m_c and of n_c / N_c; > 0. Default: 0.25.
-  TORCH_ARG(double, floor) = 0.25;
-  /// `dynamic` upper bound of m_c and of n_c / N_c; >= floor. Default: 4.0.
-  TORCH_ARG(double, ceiling) = 4.0;
-  /// `explicit` draws per class, size C; -1 keeps N_c (a class absent from imbalanced-learn's
-  /// sampling_strategy dict). Default: {} (every class keeps N_c).
-  TORCH_ARG(std::vector<int64_t>, counts) = {};
+  REBALANCE_OPTIONS_FIELDS(REBALANCE_SAMPLING_POLICY_FIELDS)
 };
 
 } // namespace sampling

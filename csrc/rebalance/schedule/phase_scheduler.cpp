@@ -51,11 +51,25 @@ PhaseScheduler::PhaseScheduler(std::vector<schedule::PhaseOptions> phases, doubl
   }
 }
 
-c10::intrusive_ptr<PhaseScheduler> PhaseScheduler::preset(const std::string& name,
-                                                          int64_t total_epochs,
-                                                          double sampling_ratio) {
-  return c10::make_intrusive<PhaseScheduler>(
-      schedule::preset(name, total_epochs, sampling_ratio));
+PhaseScheduler::PhaseScheduler(const std::string& preset, int64_t total_epochs,
+                               double sampling_ratio)
+    : PhaseScheduler(schedule::preset(preset, total_epochs, sampling_ratio)) {}
+
+std::shared_ptr<PhaseScheduler> PhaseScheduler::preset(const std::string& name,
+                                                       int64_t total_epochs,
+                                                       double sampling_ratio) {
+  return std::make_shared<PhaseScheduler>(name, total_epochs, sampling_ratio);
+}
+
+PhaseScheduler PhaseScheduler::placeholder() { return PhaseScheduler("standard", 1); }
+
+std::string PhaseScheduler::repr() const {
+  std::vector<std::string> phases;
+  for (const auto& p : phases_) phases.push_back("PhaseOptions(" + fields::repr(p) + ")");
+  return fmt::format("PhaseScheduler(phase {}/{} '{}', epoch {}, step {}, recall_alarm={}, "
+                     "phases=[{}])",
+                     phase_index_ + 1, phases_.size(), phase().name(), epoch_, step_,
+                     fields::Type<double>::repr(recall_alarm_), fmt::join(phases, ", "));
 }
 
 bool PhaseScheduler::on_step() {
@@ -137,13 +151,6 @@ std::string PhaseScheduler::describe() const {
                      std::max(best_macro_f1_, 0.0), best_epoch_, finished_ ? "; finished" : "");
 }
 
-namespace {
-
-constexpr const char* kClass = "PhaseScheduler";
-constexpr int64_t kStateVersion = 1;
-
-} // namespace
-
 void PhaseScheduler::write_fields(torch::serialize::OutputArchive& archive) const {
   std::vector<std::string> phases;
   for (const auto& p : phases_) phases.push_back(p.to_string());
@@ -161,7 +168,7 @@ void PhaseScheduler::write_fields(torch::serialize::OutputArchive& archive) cons
                 best_recall_.defined() ? best_recall_.clone() : at::empty({0}, at::kDouble));
 }
 
-void PhaseScheduler::read_fields(torch::serialize::InputArchive& archive) {
+void PhaseScheduler::read_fields(torch::serialize::InputArchive& archive, int64_t) {
   c10::IValue phase_list;
   at::Tensor counters_in, values_in, recall;
   archive.read("phases", phase_list);
@@ -207,26 +214,6 @@ void PhaseScheduler::read_fields(torch::serialize::InputArchive& archive) {
   s.phase_best_macro_f1_ = phase_best;
   s.best_recall_ = r;
   *this = std::move(s);  // every check passed: take the whole state at once
-}
-
-void PhaseScheduler::save(torch::serialize::OutputArchive& archive) const {
-  checkpoint::save(archive, kClass, kStateVersion,
-                   [&](torch::serialize::OutputArchive& a) { write_fields(a); });
-}
-
-void PhaseScheduler::load(torch::serialize::InputArchive& archive) {
-  checkpoint::load(archive, kClass, kStateVersion,
-                   [&](torch::serialize::InputArchive& a, int64_t) { read_fields(a); });
-}
-
-at::Tensor PhaseScheduler::state_bytes() const {
-  return checkpoint::to_bytes(kClass, kStateVersion,
-                              [&](torch::serialize::OutputArchive& a) { write_fields(a); });
-}
-
-void PhaseScheduler::load_state_bytes(const at::Tensor& bytes) {
-  checkpoint::from_bytes(kClass, kStateVersion, bytes,
-                         [&](torch::serialize::InputArchive& a, int64_t) { read_fields(a); });
 }
 
 } // namespace rebalance

@@ -2,18 +2,13 @@
 
 #include "rebalance/schedule/phase_options.h"
 
-#include <ATen/ATen.h>
-#include <torch/custom_class.h>
+#include "rebalance/checkpoint.h"
 
+#include <ATen/ATen.h>
+
+#include <memory>
 #include <string>
 #include <vector>
-
-namespace torch {
-namespace serialize {
-class InputArchive;
-class OutputArchive;
-} // namespace serialize
-} // namespace torch
 
 namespace rebalance {
 
@@ -29,20 +24,28 @@ struct EpochOutcome {
   std::vector<int64_t> recall_alarms;
 };
 
-/// A training schedule of phases (also torch.classes.rebalance.PhaseScheduler). The loop calls
+/// A training schedule of phases (also torch.classes.rebalance.PhaseScheduler and
+/// rebalance.PhaseScheduler in Python). The loop calls
 /// on_step() after each optimizer step and end_epoch() with the validation report after each
 /// epoch; phase() then says which sampling policy, loss weighting, learning-rate factor and
 /// head-only setting the next epoch uses. It also tracks the best epoch by validation macro-F1
 /// and raises a warning when a class's recall drops more than `recall_alarm` below its best.
-class PhaseScheduler : public torch::CustomClassHolder {
+/// Persistence: save/load(archive), state_bytes()/load_state_bytes() (Checkpointable).
+class PhaseScheduler : public Checkpointable<PhaseScheduler> {
  public:
+  static constexpr const char* kCheckpointName = "PhaseScheduler";
+  static constexpr int64_t kStateVersion = 1;
+
   /// phases: at least one. recall_alarm: a drop in a class's validation recall below its best
   /// that raises the alarm, in (0, 1]. Default: 0.2.
   explicit PhaseScheduler(std::vector<schedule::PhaseOptions> phases, double recall_alarm = 0.2);
 
-  /// A named preset over `total_epochs` epochs (see schedule/presets.h).
-  static c10::intrusive_ptr<PhaseScheduler> preset(const std::string& name, int64_t total_epochs,
-                                                   double sampling_ratio = 1.0);
+  /// The named preset `preset` over `total_epochs` epochs (see schedule/presets.h).
+  PhaseScheduler(const std::string& preset, int64_t total_epochs, double sampling_ratio = 1.0);
+
+  /// A named preset over `total_epochs` epochs, shared (see schedule/presets.h).
+  static std::shared_ptr<PhaseScheduler> preset(const std::string& name, int64_t total_epochs,
+                                                double sampling_ratio = 1.0);
 
   /// The phase the next epoch trains in.
   const schedule::PhaseOptions& phase() const { return phases_.at(phase_index_); }
@@ -74,22 +77,16 @@ class PhaseScheduler : public torch::CustomClassHolder {
   /// One line for the epoch report: phase, counters, best epoch.
   std::string describe() const;
 
-  /// Writes the phases, counters, best values and best recall exactly, as one framed entry with
-  /// a version and a CRC32 (rebalance/checkpoint.h).
-  void save(torch::serialize::OutputArchive& archive) const;
-  /// Restores what save() wrote after checking the frame and the values (counters >= 0,
-  /// best_epoch <= epoch, phase index in range, macro-F1 and recall in [0, 1], ...); ValueError
-  /// "PhaseScheduler: corrupted or incompatible checkpoint: ..." otherwise (the scheduler is
-  /// then unchanged).
-  void load(torch::serialize::InputArchive& archive);
-  /// The state save() writes, as framed uint8 bytes (the pickled form).
-  at::Tensor state_bytes() const;
-  /// load() from state_bytes().
-  void load_state_bytes(const at::Tensor& bytes);
+  /// "PhaseScheduler(phase 1/2 'instance', epoch 0, phases=[...])".
+  std::string repr() const;
 
  private:
+  friend class Checkpointable<PhaseScheduler>;
+  // The phases, counters, best values and best recall exactly; load() checks counters >= 0,
+  // best_epoch <= epoch, phase index in range, macro-F1 and recall in [0, 1], ...
   void write_fields(torch::serialize::OutputArchive& archive) const;
-  void read_fields(torch::serialize::InputArchive& archive);
+  void read_fields(torch::serialize::InputArchive& archive, int64_t version);
+  static PhaseScheduler placeholder();
   void advance_phase();
 
   std::vector<schedule::PhaseOptions> phases_;

@@ -7,7 +7,10 @@
 #include <torch/serialize/input-archive.h>
 #include <torch/serialize/output-archive.h>
 
+#include <fmt/format.h>
+
 #include <cmath>
+#include <type_traits>
 #include <limits>
 #include <string>
 
@@ -103,14 +106,26 @@ at::Tensor DynamicClassWeights::update(const at::Tensor& scores) {
   return weights();
 }
 
+at::Tensor report_scores(const c10::Dict<std::string, at::Tensor>& report,
+                         rebalance::string_view score) {
+  const std::string name(score);
+  TORCH_CHECK_VALUE(name == "recall" || name == "f1" || name == "precision" ||
+                        name == "accuracy",
+                    kOp, ": score must be \"recall\", \"f1\", \"precision\" or ",
+                    "\"accuracy\", got \"", name, "\"");
+  const std::string key = name == "accuracy" ? "class_accuracy" : name;
+  TORCH_CHECK_VALUE(report.contains(key), kOp, ".update_from_report: the report has no \"", key,
+                    "\" entry");
+  return report.at(key);
+}
+
 at::Tensor report_scores(const ClassReport& report, rebalance::string_view score) {
-  if (score == "recall") return report.recall;
-  if (score == "f1") return report.f1;
-  if (score == "precision") return report.precision;
-  if (score == "accuracy") return report.class_accuracy;
-  TORCH_CHECK_VALUE(false, kOp, ": score must be \"recall\", \"f1\", \"precision\" or ",
-                    "\"accuracy\", got \"", std::string(score), "\"");
-  return at::Tensor();
+  return report_scores(report.to_dict(), score);
+}
+
+at::Tensor DynamicClassWeights::update_from_report(
+    const c10::Dict<std::string, at::Tensor>& report, rebalance::string_view score) {
+  return update(report_scores(report, score));
 }
 
 at::Tensor DynamicClassWeights::update(const ClassReport& report, rebalance::string_view score) {
@@ -120,8 +135,6 @@ at::Tensor DynamicClassWeights::update(const ClassReport& report, rebalance::str
 at::Tensor DynamicClassWeights::weights() const { return weights_.to(at::kFloat); }
 
 namespace {
-
-constexpr int64_t kStateVersion = 1;
 
 // A restored per-class tensor: float64, size C, finite and >= 0.
 at::Tensor restored(const char* what, const at::Tensor& t, int64_t C) {
@@ -142,10 +155,7 @@ bool sums_to(const at::Tensor& v, int64_t C) {
 } // namespace
 
 void DynamicClassWeights::write_fields(torch::serialize::OutputArchive& archive) const {
-  archive.write("options", at::tensor({options_.power(), options_.eps(), options_.momentum(),
-                                       options_.min_weight(), options_.max_weight(),
-                                       static_cast<double>(options_.warmup_epochs())},
-                                      at::kDouble));
+  fields::write_fields(archive, options_);
   archive.write("base", base_);
   archive.write("weights", weights_);
   archive.write("epoch", at::scalar_tensor(epoch_, at::kLong));
@@ -153,22 +163,47 @@ void DynamicClassWeights::write_fields(torch::serialize::OutputArchive& archive)
   archive.write("loss_count", loss_count_);
 }
 
-void DynamicClassWeights::read_fields(torch::serialize::InputArchive& archive) {
-  at::Tensor options, base_in, weights_in, epoch, loss_sum, loss_count;
-  archive.read("options", options);
+namespace {
+
+// Version 1 stored the options as float64 values in field order (integers as whole numbers);
+// fields added since keep their defaults.
+DynamicClassWeightsOptions options_v1(torch::serialize::InputArchive& archive) {
+  at::Tensor stored;
+  archive.read("options", stored);
+  TORCH_CHECK_VALUE(stored.dim() == 1 && stored.numel() == 6,
+                    "version-1 options must have 6 entries, got shape ", stored.sizes());
+  const at::Tensor v = stored.to(at::kCPU, at::kDouble).contiguous();
+  DynamicClassWeightsOptions opts;
+  int64_t i = 0;
+  DynamicClassWeightsOptions::visit_fields(opts, [&](const char* name, auto& member, const char*) {
+    if (i >= v.numel()) return;
+    const double x = v[i++].item<double>();
+    if constexpr (std::is_same_v<std::decay_t<decltype(member)>, int64_t>) {
+      TORCH_CHECK_VALUE(x >= 0 && x <= 0x1p53 && x == std::floor(x), name,
+                        " must be a whole number >= 0, got ", x);
+      member = static_cast<int64_t>(x);
+    } else {
+      member = x;
+    }
+  });
+  return opts;
+}
+
+} // namespace
+
+void DynamicClassWeights::read_fields(torch::serialize::InputArchive& archive, int64_t version) {
+  at::Tensor base_in, weights_in, epoch, loss_sum, loss_count;
+  DynamicClassWeightsOptions opts;
+  if (version == 1) {
+    opts = options_v1(archive);
+  } else {
+    fields::read_fields(archive, opts);
+  }
   archive.read("base", base_in);
   archive.read("weights", weights_in);
   archive.read("epoch", epoch);
   archive.read("loss_sum", loss_sum);
   archive.read("loss_count", loss_count);
-  TORCH_CHECK_VALUE(options.numel() == 6, "options must have 6 entries, got ", options.numel());
-  const at::Tensor o = options.to(at::kCPU, at::kDouble).contiguous();
-  const double* v = o.data_ptr<double>();
-  TORCH_CHECK_VALUE(v[5] >= 0 && v[5] <= 0x1p53 && v[5] == std::floor(v[5]),
-                    "warmup_epochs must be a whole number >= 0, got ", v[5]);
-  DynamicClassWeightsOptions opts;
-  opts.power(v[0]).eps(v[1]).momentum(v[2]).min_weight(v[3]).max_weight(v[4]).warmup_epochs(
-      static_cast<int64_t>(v[5]));
   check_options(opts);
   TORCH_CHECK_VALUE(base_in.dim() == 1 && base_in.numel() >= 1 && base_in.numel() <= kMaxClasses,
                     "base weights must be 1-D with 1 to ", kMaxClasses, " entries, got shape ",
@@ -204,24 +239,13 @@ void DynamicClassWeights::read_fields(torch::serialize::InputArchive& archive) {
   loss_count_ = count;
 }
 
-void DynamicClassWeights::save(torch::serialize::OutputArchive& archive) const {
-  checkpoint::save(archive, kOp, kStateVersion,
-                   [&](torch::serialize::OutputArchive& a) { write_fields(a); });
+DynamicClassWeights DynamicClassWeights::placeholder() {
+  return DynamicClassWeights(at::ones({1}, at::kDouble));
 }
 
-void DynamicClassWeights::load(torch::serialize::InputArchive& archive) {
-  checkpoint::load(archive, kOp, kStateVersion,
-                   [&](torch::serialize::InputArchive& a, int64_t) { read_fields(a); });
-}
-
-at::Tensor DynamicClassWeights::state_bytes() const {
-  return checkpoint::to_bytes(kOp, kStateVersion,
-                              [&](torch::serialize::OutputArchive& a) { write_fields(a); });
-}
-
-void DynamicClassWeights::load_state_bytes(const at::Tensor& bytes) {
-  checkpoint::from_bytes(kOp, kStateVersion, bytes,
-                         [&](torch::serialize::InputArchive& a, int64_t) { read_fields(a); });
+std::string DynamicClassWeights::repr() const {
+  return fmt::format("DynamicClassWeights(C={}, epoch={}, {})", base_.numel(), epoch_,
+                     fields::repr(options_));
 }
 
 void DynamicClassWeights::accumulate_loss(const at::Tensor& loss, const at::Tensor& target,

@@ -1,6 +1,8 @@
 #pragma once
 
+#include "rebalance/checkpoint.h"
 #include "rebalance/compat.h"
+#include "rebalance/fields.h"
 #include "rebalance/metrics/class_report.h"
 
 #include <ATen/ATen.h>
@@ -9,32 +11,27 @@
 #include <torch/arg.h>
 
 #include <limits>
+#include <string>
 #include <tuple>
-
-namespace torch {
-namespace serialize {
-class InputArchive;
-class OutputArchive;
-} // namespace serialize
-} // namespace torch
 
 namespace rebalance {
 
-/// Options of DynamicClassWeights (LibTorch style).
+/// The fields of DynamicClassWeightsOptions: X(type, name, default, doc).
+#define REBALANCE_DYNAMIC_CLASS_WEIGHTS_FIELDS(X)                                              \
+  X(double, power, 1.0, "Exponent applied to the difficulty 1 - score + eps, >= 0.")            \
+  X(double, eps, 0.01, "Added to the difficulty so that a perfect class keeps a weight, >= 0.") \
+  X(double, momentum, 0.0,                                                                     \
+    "Share of the previous weights kept at each update, in [0, 1); 0 = no smoothing.")          \
+  X(double, min_weight, 0.0,                                                                   \
+    "Lower bound of every weight (of a class with base weight > 0), >= 0.")                    \
+  X(double, max_weight, std::numeric_limits<double>::infinity(),                               \
+    "Upper bound of every weight, > 0 (may be inf).")                                          \
+  X(int64_t, warmup_epochs, 0, "Number of first updates that keep the (normalised) base weights.")
+
+/// Options of DynamicClassWeights (LibTorch style; fields and defaults in the list above).
 /// Example: `DynamicClassWeightsOptions().power(2.0).momentum(0.5).warmup_epochs(1)`.
 struct DynamicClassWeightsOptions {
-  /// Exponent applied to the difficulty 1 - score + eps, >= 0. Default: 1.0.
-  TORCH_ARG(double, power) = 1.0;
-  /// Added to the difficulty so that a perfect class keeps a weight, >= 0. Default: 0.01.
-  TORCH_ARG(double, eps) = 0.01;
-  /// Share of the previous weights kept at each update, in [0, 1); 0 = no smoothing. Default: 0.
-  TORCH_ARG(double, momentum) = 0.0;
-  /// Lower bound of every weight (of a class with base weight > 0), >= 0. Default: 0.
-  TORCH_ARG(double, min_weight) = 0.0;
-  /// Upper bound of every weight, > 0 (may be inf). Default: inf.
-  TORCH_ARG(double, max_weight) = std::numeric_limits<double>::infinity();
-  /// Number of first updates that keep the (normalised) base weights. Default: 0.
-  TORCH_ARG(int64_t, warmup_epochs) = 0;
+  REBALANCE_OPTIONS_FIELDS(REBALANCE_DYNAMIC_CLASS_WEIGHTS_FIELDS)
 };
 
 /// Per-class loss weights that follow per-class evaluation at each epoch end (class-wise
@@ -45,9 +42,15 @@ struct DynamicClassWeightsOptions {
 ///   w <- clip(a w, min_weight, max_weight) with the scale a chosen so that sum w = C
 /// Classes with b_c = 0 keep weight 0 and are not clipped; the clipped sum is C over the
 /// others. If every target is 0 (all scores 1 with eps 0) the base weights are used.
-/// The state is float64; weights() returns it as float32.
-class DynamicClassWeights : public torch::CustomClassHolder {
+/// The state is float64; weights() returns it as float32. Persistence: save/load(archive),
+/// state_bytes()/load_state_bytes() (Checkpointable).
+class DynamicClassWeights : public Checkpointable<DynamicClassWeights> {
  public:
+  using Options = DynamicClassWeightsOptions;
+  static constexpr const char* kCheckpointName = "DynamicClassWeights";
+  /// 2: options by field name; 1: options as float64[6] in field order (still read).
+  static constexpr int64_t kStateVersion = 2;
+
   /// base_weights: (C,) non-negative, finite, not all 0 (e.g. from class_weights, or ones).
   /// Errors (ValueError): bad base weights or options, min/max bounds that cannot sum to C.
   explicit DynamicClassWeights(const at::Tensor& base_weights,
@@ -60,6 +63,10 @@ class DynamicClassWeights : public torch::CustomClassHolder {
   /// update() with a column of a ClassReport: "recall" (class-wise accuracy), "f1",
   /// "precision" or "accuracy" (one-vs-rest accuracy).
   at::Tensor update(const ClassReport& report, rebalance::string_view score = "recall");
+
+  /// update() with the scores `score` of a report dict (ClassMetrics' report().to_dict()).
+  at::Tensor update_from_report(const c10::Dict<std::string, at::Tensor>& report,
+                                rebalance::string_view score = "recall");
 
   /// Adds a batch's unreduced per-element losses (e.g. softmax_focal_loss(..., "none")) to the
   /// running per-class loss of their targets; elements whose target is ignore_index are skipped.
@@ -89,22 +96,16 @@ class DynamicClassWeights : public torch::CustomClassHolder {
   /// Options in use.
   const DynamicClassWeightsOptions& options() const { return options_; }
 
-  /// Writes the whole state (options, base, weights, epoch, running loss) exactly, as one
-  /// framed entry with a version and a CRC32 (rebalance/checkpoint.h).
-  void save(torch::serialize::OutputArchive& archive) const;
-  /// Restores what save() wrote after checking the frame and the values (finite base weights
-  /// and weights summing to C, weights within [min_weight, max_weight], epoch >= 0, ...);
-  /// ValueError "DynamicClassWeights: corrupted or incompatible checkpoint: ..." otherwise
-  /// (the object is then unchanged).
-  void load(torch::serialize::InputArchive& archive);
-  /// The state save() writes, as framed uint8 bytes (the pickled form).
-  at::Tensor state_bytes() const;
-  /// load() from state_bytes().
-  void load_state_bytes(const at::Tensor& bytes);
+  /// "DynamicClassWeights(C=..., epoch=..., power=..., ...)".
+  std::string repr() const;
 
  private:
+  friend class Checkpointable<DynamicClassWeights>;
+  // The state (options, base, weights, epoch, running loss) exactly; load() checks finite base
+  // weights and weights summing to C within [min_weight, max_weight], epoch >= 0, ...
   void write_fields(torch::serialize::OutputArchive& archive) const;
-  void read_fields(torch::serialize::InputArchive& archive);
+  void read_fields(torch::serialize::InputArchive& archive, int64_t version);
+  static DynamicClassWeights placeholder();
   at::Tensor project(const at::Tensor& w) const;
 
   DynamicClassWeightsOptions options_;
@@ -117,5 +118,9 @@ class DynamicClassWeights : public torch::CustomClassHolder {
 
 /// Column `score` ("recall", "f1", "precision", "accuracy") of a report, float64 (C,).
 at::Tensor report_scores(const ClassReport& report, rebalance::string_view score);
+
+/// The same column of a report dict (ClassReport::to_dict()); ValueError when it is missing.
+at::Tensor report_scores(const c10::Dict<std::string, at::Tensor>& report,
+                         rebalance::string_view score);
 
 } // namespace rebalance

@@ -6,7 +6,13 @@ from typing import Dict, Iterator, Optional, Sequence, Union
 import torch
 import torch.distributed as dist
 
+from ._bound import check_value, document_options, option_fields
+
 _Counts = Union[Dict[int, int], Sequence[int], torch.Tensor, None]
+_FIELDS = option_fields(torch.classes.rebalance.AdaptiveSampler.options_schema())
+_OPTIONS = {f.name: f for f in _FIELDS}
+_KEYWORDS = ["counts", "num_replicas", "rank"] + [
+    f.name for f in _FIELDS if f.name not in ("counts", "rank", "world_size")]
 
 
 class AdaptiveSampler(torch.utils.data.Sampler):
@@ -26,23 +32,16 @@ class AdaptiveSampler(torch.utils.data.Sampler):
         num_classes: C; default ``labels.max() + 1``.
         policy: ``instance``, ``class_balanced``, ``power``, ``progressive``, ``undersample``,
             ``oversample``, ``f1_adaptive``, ``dynamic`` or ``explicit``.
-        budget: epoch size Σ n_c of the proportional policies; default Σ N_c.
-        q, total_epochs, ratio, step, smoothing, floor, ceiling: policy parameters (see the
-            README); defaults 0.5, 90, 1.0, 1.0, 0.5, 0.25, 4.0.
         counts: ``explicit`` draws: a dict {class: n} (imbalanced-learn's sampling_strategy;
             other classes keep N_c) or a length-C sequence with -1 for "keep N_c".
-        seed: shared by all ranks.
         num_replicas, rank: default from the initialised process group, else 1 and 0.
-        drop_last: as in DistributedSampler.
-        log_epochs: print :meth:`describe` whenever an epoch plan is built in C++.
+        The other keyword options are those of the C++ AdaptiveSamplerOptions (listed below,
+        with their defaults); ``world_size`` is spelled ``num_replicas`` here.
     """
 
     def __init__(self, labels, num_classes: Optional[int] = None, policy: str = "instance", *,
-                 budget: Optional[int] = None, q: float = 0.5, total_epochs: int = 90,
-                 ratio: float = 1.0, step: float = 1.0, smoothing: float = 0.5,
-                 floor: float = 0.25, ceiling: float = 4.0, counts: _Counts = None,
-                 seed: int = 0, num_replicas: Optional[int] = None, rank: Optional[int] = None,
-                 drop_last: bool = False, log_epochs: bool = False):
+                 counts: _Counts = None, num_replicas: Optional[int] = None,
+                 rank: Optional[int] = None, **options):
         labels = torch.as_tensor(labels)
         if num_classes is None:
             if labels.numel() == 0:
@@ -52,11 +51,16 @@ class AdaptiveSampler(torch.utils.data.Sampler):
             num_replicas = dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
         if rank is None:
             rank = dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
+        checked = {}
+        for name, value in options.items():
+            if name not in _OPTIONS or name in ("counts", "rank", "world_size"):
+                raise TypeError(f"AdaptiveSampler: unexpected keyword argument {name!r}; "
+                                f"expected one of {', '.join(_KEYWORDS)}")
+            checked[name] = check_value("AdaptiveSampler", _OPTIONS[name], value)
         self._impl = torch.classes.rebalance.AdaptiveSampler(
-            labels, int(num_classes), policy, budget, float(q), int(total_epochs), float(ratio),
-            float(step), float(smoothing), float(floor), float(ceiling),
-            _explicit_counts(counts, int(num_classes)), int(seed), int(rank), int(num_replicas),
-            bool(drop_last), bool(log_epochs))
+            labels, int(num_classes), policy, counts=_explicit_counts(counts, int(num_classes)),
+            rank=int(rank), world_size=int(num_replicas), **checked)
+        # The C++ TORCH_WARN of a script-class constructor reaches stderr only.
         empty = torch.nonzero(self._impl.class_counts() == 0).flatten()[:21].tolist()
         if empty:
             warnings.warn(f"AdaptiveSampler: classes {_short(empty)} have no samples; they are "
@@ -121,6 +125,9 @@ class AdaptiveSampler(torch.utils.data.Sampler):
         """One log line: policy, epoch, plan size and n_c/N_c per class."""
         return self._impl.describe()
 
+    def __repr__(self) -> str:
+        return self._impl.__repr__()
+
     @property
     def script_object(self):
         """The underlying ``torch.classes.rebalance.AdaptiveSampler``."""
@@ -144,6 +151,10 @@ class AdaptiveSampler(torch.utils.data.Sampler):
 def _short(classes):
     """The first 20 classes of a list as "[a, b, ...]" (millions of empty classes stay short)."""
     return str(classes[:20])[:-1] + (", ...]" if len(classes) > 20 else "]")
+
+
+document_options(AdaptiveSampler, [f for f in _FIELDS
+                                   if f.name not in ("counts", "rank", "world_size")])
 
 
 def _explicit_counts(counts: _Counts, num_classes: int) -> Optional[torch.Tensor]:

@@ -1,16 +1,76 @@
 """Class weighting: static weights from class statistics, dynamic per-epoch weights and the
 logit-adjusted (balanced-softmax) cross-entropy.
 
-``DynamicClassWeights`` is ``torch.classes.rebalance.DynamicClassWeights`` itself (TorchScript,
-pickle and ``copy.deepcopy`` work on it).
+``DynamicClassWeights`` wraps ``torch.classes.rebalance.DynamicClassWeights`` (keyword options
+from C++, TorchScript, pickle and ``copy.deepcopy`` work on it).
 """
 
 import warnings
-from typing import Optional
+from typing import Dict, Optional
 
 import torch
 
-DynamicClassWeights = torch.classes.rebalance.DynamicClassWeights
+from ._bound import ScriptBacked, StateAliases
+
+
+class DynamicClassWeights(StateAliases, ScriptBacked):
+    """Per-class loss weights that follow per-class evaluation at each epoch end (Sinha et al.
+    2020): with base weights b and scores s in [0, 1], target_c = b_c (1 - s_c + eps)^power
+    scaled to sum C, smoothed by momentum and clipped to [min_weight, max_weight]; see
+    rebalance/weighting/dynamic_class_weights.h.
+
+    Args:
+        base_weights: (C,) non-negative, not all 0 (e.g. ``class_weights(counts)`` or ones).
+    """
+
+    _script_class = "DynamicClassWeights"
+    _fixed = ["base_weights"]
+
+    def __init__(self, base_weights: torch.Tensor, *args, **options):
+        super().__init__(torch.as_tensor(base_weights), *args, **options)
+
+    @torch.jit.export
+    def update(self, scores: torch.Tensor) -> torch.Tensor:
+        """Ends an epoch with per-class scores (C,) in [0, 1]; returns the weights (float32)."""
+        return self._impl.update(scores)
+
+    @torch.jit.export
+    def update_from_report(self, report: Dict[str, torch.Tensor],
+                           score: str = "recall") -> torch.Tensor:
+        """update() with a column ("recall", "f1", "precision", "accuracy") of a
+        ``ClassMetrics.report()`` dict."""
+        return self._impl.update_from_report(report, score)
+
+    @torch.jit.export
+    def accumulate_loss(self, loss: torch.Tensor, target: torch.Tensor,
+                        ignore_index: int = -100) -> None:
+        """Adds a batch's unreduced per-element losses to the running per-class loss."""
+        self._impl.accumulate_loss(loss, target, ignore_index)
+
+    @torch.jit.export
+    def update_from_running_loss(self) -> torch.Tensor:
+        """update() with s_c = exp(-mean running loss of class c); clears the running loss."""
+        return self._impl.update_from_running_loss()
+
+    @torch.jit.export
+    def weights(self) -> torch.Tensor:
+        """Current weights, (C,) float32, summing to C."""
+        return self._impl.weights()
+
+    @torch.jit.export
+    def weights_double(self) -> torch.Tensor:
+        """Current weights in float64 (the exact state)."""
+        return self._impl.weights_double()
+
+    @torch.jit.export
+    def base_weights(self) -> torch.Tensor:
+        """Normalised base weights (C,) float64."""
+        return self._impl.base_weights()
+
+    @torch.jit.export
+    def epoch(self) -> int:
+        """Number of updates so far."""
+        return self._impl.epoch()
 
 
 def class_weights(counts: torch.Tensor, method: str = "inverse", power: float = 0.5,
@@ -19,7 +79,7 @@ def class_weights(counts: torch.Tensor, method: str = "inverse", power: float = 
                   normalize: bool = True) -> torch.Tensor:
     """(C,) class weights from per-class counts, summing to C; see
     ``torch.ops.rebalance.class_weights`` for the methods. Classes with count 0 get weight 0
-    and a Python ``UserWarning``."""
+    and a Python ``UserWarning`` (the C++ TORCH_WARN of an op call reaches stderr only)."""
     counts = torch.as_tensor(counts)
     if counts.dim() == 1 and bool((counts == 0).any()) and bool((counts > 0).any()):
         zero, many = torch.nonzero(counts == 0).flatten(), int((counts == 0).sum())

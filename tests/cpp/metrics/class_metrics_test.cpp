@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <memory>
 
 namespace {
 
@@ -49,7 +50,7 @@ TEST(ClassMetrics, SerializedRoundTripIsExact) {
   m.update(at::randn({30, 4}), at::randint(0, 4, {30}, at::kLong));
   m.reset();
   m.update(at::randn({30, 4}), at::randint(0, 4, {30}, at::kLong));
-  auto copy = c10::make_intrusive<rebalance::ClassMetrics>(1);
+  auto copy = std::make_shared<rebalance::ClassMetrics>(1);
   copy->load_state_bytes(m.state_bytes());
   EXPECT_TRUE(copy->state().equal(m.state()));
   EXPECT_TRUE(copy->previous_f1().equal(m.previous_f1()));

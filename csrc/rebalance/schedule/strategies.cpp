@@ -1,11 +1,15 @@
-#include "fmnist/strategy.h"
+#include "rebalance/schedule/strategies.h"
 
-#include <rebalance/schedule/presets.h>
+#include "rebalance/schedule/presets.h"
+
+#include <c10/util/Exception.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
-#include <stdexcept>
 
-namespace fmnist {
+namespace rebalance {
+namespace schedule {
 
 const std::vector<std::string>& strategy_names() {
   static const std::vector<std::string> names = {
@@ -16,7 +20,6 @@ const std::vector<std::string>& strategy_names() {
 }
 
 Strategy make_strategy(const std::string& name, int64_t epochs) {
-  using rebalance::schedule::PhaseOptions;
   const auto single = [&](PhaseOptions p, double gamma) {
     return Strategy{{p.name(name).epochs(epochs)}, gamma};
   };
@@ -28,15 +31,16 @@ Strategy make_strategy(const std::string& name, int64_t epochs) {
   if (name == "sqrt_sampling") return single(PhaseOptions().sampling("power"), 0);
   if (name == "adaptive_sampling") return single(PhaseOptions().sampling("dynamic"), 0);
   if (name == "dynamic_weights") return single(PhaseOptions().weighting("dynamic"), 0);
-  const auto& presets = rebalance::schedule::preset_names();
+  const auto& presets = preset_names();
   if (name != "standard" && std::find(presets.begin(), presets.end(), name) != presets.end()) {
     const double ratio = name == "undersample_then_finetune" ? 3 : 1;
-    return {rebalance::schedule::preset(name, epochs, ratio), name == "recommended" ? 1.0 : 0.0};
+    return {preset(name, epochs, ratio), name == "recommended" ? 1.0 : 0.0};
   }
-  throw std::invalid_argument("fmnist_lt: unknown --strategy " + name + " (see --help)");
+  TORCH_CHECK_VALUE(false, "make_strategy: unknown strategy '", name, "'; expected one of ",
+                    fmt::format("{}", fmt::join(strategy_names(), ", ")));
 }
 
-void to_step_budget(std::vector<rebalance::schedule::PhaseOptions>& phases, int64_t total_steps) {
+void to_step_budget(std::vector<PhaseOptions>& phases, int64_t total_steps) {
   int64_t nominal_epochs = 0;
   for (const auto& p : phases) nominal_epochs += p.epochs();
   int64_t assigned = 0;
@@ -50,4 +54,5 @@ void to_step_budget(std::vector<rebalance::schedule::PhaseOptions>& phases, int6
   }
 }
 
-} // namespace fmnist
+} // namespace schedule
+} // namespace rebalance
