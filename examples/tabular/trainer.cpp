@@ -121,14 +121,10 @@ TrainResult train_strategy(const FoldData& data, int64_t num_classes, const std:
       }
       const auto logits = model->forward(train_x->index_select(0, idx));
       const auto target = train_y->index_select(0, idx);
-      auto loss = strategy.gamma == 0
-                      ? torch::nn::functional::cross_entropy(
-                            logits, target,
-                            torch::nn::functional::CrossEntropyFuncOptions().weight(class_weight))
-                      : rebalance::nn::functional::softmax_focal_loss(
-                            logits, target,
-                            rebalance::nn::FocalLossOptions().gamma(strategy.gamma)
-                                .class_weight(class_weight));
+      // gamma 0 is exactly torch's weighted cross-entropy (value and gradient)
+      auto loss = rebalance::nn::functional::softmax_focal_loss(
+          logits, target,
+          rebalance::nn::FocalLossOptions().gamma(strategy.gamma).class_weight(class_weight));
       loss.backward();
       optimizer.step();
       ++step;
