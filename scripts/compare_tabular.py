@@ -55,6 +55,11 @@ def summary_table(results):
     best = next((n for n, _ in rows if n not in PEERS), None)
     best_peer = next((n for n, _ in rows if n in PEERS), None)
     lines.append(f"best rebalance strategy: {best}; best peer: {best_peer}")
+    failed = {}
+    for run in results.get("failed", []):
+        failed.setdefault(run["strategy"], []).append(run["error"])
+    for name, errors in failed.items():
+        lines.append(f"{name} failed on {len(errors)} fold(s): {errors[0]}")
     return "\n".join(lines)
 
 

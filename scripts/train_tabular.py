@@ -234,8 +234,12 @@ def main(argv=None):
                             fold["train_x"], fold["train_y"], fold["val_x"], fold["val_y"],
                             fold["test_x"], num_classes, name, args.steps, args.rounds,
                             args.batch_size, args.lr, seed, args.k_neighbors)
-                except (ValueError, RuntimeError) as e:
-                    sys.exit(f"train_tabular: {name} on repeat {repeat}, fold {fold_index}: {e}")
+                except (ValueError, RuntimeError) as e:  # the other runs still count
+                    print(f"FAILED strategy={name} repeat={repeat} fold={fold_index}: {e}",
+                          flush=True)
+                    out.setdefault("failed", []).append(
+                        {"strategy": name, "repeat": repeat, "fold": fold_index, "error": str(e)})
+                    continue
                 seconds = time.perf_counter() - start
                 report, _ = report_of(scores, fold["test_y"], num_classes)
                 record = run_record(name, repeat, fold_index, report, resample_s, seconds, rows,

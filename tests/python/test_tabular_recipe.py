@@ -106,3 +106,16 @@ def test_train_tabular_reports_a_missing_column_without_a_traceback():
     import train_tabular
     with pytest.raises(SystemExit, match=r"--target Kind: no such column"):
         train_tabular.main(["--data", str(TINY_CSV), "--target", "Kind"])
+
+
+def test_a_failing_strategy_is_recorded_and_the_others_still_run(tmp_path, capsys):
+    import train_tabular
+    out = tmp_path / "runs.json"
+    train_tabular.main(["--data", str(TINY_CSV), "--target", "class", "--strategies", "ce,smote",
+                        "--peers", "none", "--folds", "3", "--repeats", "1", "--steps", "20",
+                        "--rounds", "2", "--k-neighbors", "20", "--json", str(out)])
+    results = json.loads(out.read_text())
+    assert [r["strategy"] for r in results["runs"]] == ["ce"] * 3
+    assert len(results["failed"]) == 3
+    assert all("--k-neighbors 20" in f["error"] for f in results["failed"])
+    assert "smote failed on 3 fold(s): --k-neighbors 20" in capsys.readouterr().out
