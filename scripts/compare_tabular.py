@@ -85,11 +85,11 @@ def plot_recall(all_results, path):
             ax.bar([c + i * width for c in range(len(classes))], recall, width, label=name)
         ax.set_xticks([c + 0.4 - width / 2 for c in range(len(classes))])
         ax.set_xticklabels([f"{n}\n({k})" for n, k in zip(classes, results.get(
-            "class_counts", [""] * len(classes)))], fontsize=7)
+            "class_counts", [""] * len(classes)))], fontsize=7, rotation=25, ha="right")
         ax.set_ylabel("test recall (mean over folds x repeats)")
         ax.set_title(Path(results["data"]).stem)
         ax.set_ylim(0, 1.05)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, loc="lower left")
     fig.tight_layout()
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
