@@ -86,8 +86,8 @@ Table read_table(const std::string& path, const std::string& target) {
   if (target_col == columns.end()) {
     std::string names;
     for (const auto& c : columns) names += (names.empty() ? "" : ", ") + c.name;
-    throw std::invalid_argument(fmt::format("--target {}: no such column in --data {} (columns: {})",
-                                            target, path, names));
+    throw std::invalid_argument(fmt::format(
+        "--target {}: no such column in --data {} (columns: {})", target, path, names));
   }
   Table table;
   encode_labels(*target_col, table);

@@ -84,6 +84,7 @@ TrainResult train_strategy(const FoldData& data, int64_t num_classes, const std:
   const torch::Tensor* train_x = &data.train_x;
   const torch::Tensor* train_y = &data.train_y;
   std::vector<torch::Tensor> best_state;
+  torch::Tensor class_weight;  // static weights: once per phase; dynamic ones: every round
   int64_t applied_phase = -1, step = 0, sampler_epoch = 0;
   const int64_t steps_per_round = (options.steps + options.rounds - 1) / options.rounds;
   while (!scheduler.finished() && step < options.steps) {
@@ -98,13 +99,11 @@ TrainResult train_strategy(const FoldData& data, int64_t num_classes, const std:
       static_cast<torch::optim::AdamOptions&>(optimizer.param_groups()[0].options())
           .lr(options.lr * phase.lr_factor());
       for (auto& p : model->feature_parameters()) p.set_requires_grad(!phase.head_only());
+      class_weight = phase.weighting() == "none" || phase.weighting() == "dynamic"
+                         ? torch::Tensor()
+                         : static_weights(phase.weighting(), data, num_classes).to(torch::kFloat);
     }
-    torch::Tensor class_weight;
-    if (phase.weighting() == "dynamic") {
-      class_weight = dynamic_weights.weights().to(torch::kFloat);
-    } else if (phase.weighting() != "none") {
-      class_weight = static_weights(phase.weighting(), data, num_classes).to(torch::kFloat);
-    }
+    if (phase.weighting() == "dynamic") class_weight = dynamic_weights.weights().to(torch::kFloat);
     sampler->set_epoch(sampler_epoch++);
     sampler->reset();
     for (int64_t s = 0; s < steps_per_round && step < options.steps; ++s) {
