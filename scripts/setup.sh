@@ -11,7 +11,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/lib/env.sh"
 
-apt_install cmake make g++ zlib1g-dev libgtest-dev googletest dataset-fashion-mnist
+apt_install cmake make g++ zlib1g-dev liblzma-dev libgtest-dev googletest dataset-fashion-mnist \
+  r-cran-mlbench
 make_venv "$VENV" "$ROOT/scripts/requirements.txt"
 [[ "${REBALANCE_SETUP_SKIP_BUILD:-0}" == 1 ]] && exit 0
 

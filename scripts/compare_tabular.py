@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""Mean +- std over folds x repeats of the runs that scripts/train_tabular.py (or
+build/tabular_lt --json) wrote, one table per JSON file, and a per-class recall plot.
+
+    .venv/bin/python scripts/compare_tabular.py shuttle.json satellite.json \\
+        --plot docs/images/tabular_recall.png
+
+The table is sorted by mean macro-F1; "resample s" is the mean time of the data-level method
+on one training fold; the last lines name the best rebalance strategy and the best peer.
+"""
+
+import argparse
+import json
+import statistics
+from pathlib import Path
+
+PEERS = ("mlp_ce", "imblearn_smote_mlp", "logreg_balanced", "hist_gbdt", "balanced_rf")
+METRICS = ("macro_f1", "balanced_accuracy", "g_mean", "worst_recall")
+
+
+def by_strategy(results):
+    """{strategy: [runs]} in the order the strategies first appear."""
+    groups = {}
+    for run in results["runs"]:
+        groups.setdefault(run["strategy"], []).append(run)
+    return groups
+
+
+def mean_std(values):
+    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
+
+
+def ranked(results):
+    """[(strategy, runs)] sorted by mean macro-F1, best first."""
+    return sorted(by_strategy(results).items(),
+                  key=lambda item: -statistics.fmean(r["macro_f1"] for r in item[1]))
+
+
+def summary_table(results):
+    """The markdown table of every strategy and peer, and the best of each kind."""
+    lines = [f"{Path(results['data']).name}: classes {'/'.join(results['classes'])}",
+             "| strategy | kind | macro-F1 | balanced acc. | G-mean | worst-class recall | "
+             "resample s | run s | runs |", "|---|---|---|---|---|---|---|---|---|"]
+    rows = ranked(results)
+    for name, runs in rows:
+        cells = []
+        for metric in METRICS:
+            mean, std = mean_std([r[metric] for r in runs])
+            cells.append(f"{mean:.4f} ± {std:.4f}")
+        resample = statistics.fmean(r["resample_seconds"] for r in runs)
+        seconds = statistics.fmean(r["seconds"] for r in runs)
+        kind = "peer" if name in PEERS else "rebalance"
+        lines.append(f"| {name} | {kind} | {' | '.join(cells)} | {resample:.3f} | {seconds:.1f} | "
+                     f"{len(runs)} |")
+    best = next((n for n, _ in rows if n not in PEERS), None)
+    best_peer = next((n for n, _ in rows if n in PEERS), None)
+    lines.append(f"best rebalance strategy: {best}; best peer: {best_peer}")
+    failed = {}
+    for run in results.get("failed", []):
+        failed.setdefault(run["strategy"], []).append(run["error"])
+    for name, errors in failed.items():
+        lines.append(f"{name} failed on {len(errors)} fold(s): {errors[0]}")
+    return "\n".join(lines)
+
+
+def plot_recall(all_results, path):
+    """Per-class mean test recall of plain CE, the best rebalance strategy and the best peer,
+    one panel per data set."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(all_results), figsize=(6 * len(all_results), 4),
+                             squeeze=False)
+    for ax, results in zip(axes[0], all_results):
+        rows = ranked(results)
+        groups = dict(rows)
+        chosen = ["ce", next((n for n, _ in rows if n not in PEERS), None),
+                  next((n for n, _ in rows if n in PEERS), None)]
+        classes = results["classes"]
+        width = 0.8 / len(chosen)
+        for i, name in enumerate(n for n in chosen if n in groups):
+            runs = groups[name]
+            recall = [statistics.fmean(r["recall"][c] for r in runs) for c in range(len(classes))]
+            ax.bar([c + i * width for c in range(len(classes))], recall, width, label=name)
+        ax.set_xticks([c + 0.4 - width / 2 for c in range(len(classes))])
+        ax.set_xticklabels([f"{n}\n({k})" for n, k in zip(classes, results.get(
+            "class_counts", [""] * len(classes)))], fontsize=7, rotation=25, ha="right")
+        ax.set_ylabel("test recall (mean over folds x repeats)")
+        ax.set_title(Path(results["data"]).stem)
+        ax.set_ylim(0, 1.05)
+        ax.legend(fontsize=8, loc="lower left")
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("results", nargs="+", help="JSON files of train_tabular.py")
+    parser.add_argument("--plot", help="write the per-class recall plot here (PNG)")
+    args = parser.parse_args()
+    all_results = [json.loads(Path(p).read_text()) for p in args.results]
+    for results in all_results:
+        print(summary_table(results) + "\n")
+    if args.plot:
+        plot_recall(all_results, args.plot)
+        print(f"wrote {args.plot}")
+
+
+if __name__ == "__main__":
+    main()

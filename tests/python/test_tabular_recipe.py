@@ -1,0 +1,121 @@
+"""The tabular recipe end to end on a tiny CSV (seconds): strategies of the table through the
+C++ training loop, the peers, the JSON records, and the resampling counts and errors, checked
+against arithmetic and scikit-learn rather than our own code."""
+
+import json
+
+import pytest
+import torch
+from sklearn.metrics import balanced_accuracy_score, f1_score
+
+from tabular_support import TINY_CSV, tabular_ops
+
+REQUIRED = ["random_under", "random_over", "tomek", "enn", "nearmiss", "cluster_centroids",
+            "smote", "adasyn", "smote_tomek", "undersample_then_finetune",
+            "cluster_centroids_then_finetune", "tomek_then_finetune", "focal", "cb_focal",
+            "cost_ce", "cluster_ce", "adaptive_sampling", "drw", "drs", "crt", "dynamic",
+            "recommended"]
+
+
+def tiny_fold(folds=3, fold=0, seed=0):
+    ops = tabular_ops()
+    x, y, _, classes = ops.read_table(str(TINY_CSV), "class")
+    return ops.fold(x, y, len(classes), folds, fold, seed, 0.1)
+
+
+def train(name, parts, steps=40, k=5):
+    return tabular_ops().train_strategy(*parts[:5], 3, name, steps, 4, 32, 2e-3, 0, k)
+
+
+def test_the_strategy_table_has_every_method_of_the_issue():
+    names = tabular_ops().strategy_names()
+    assert set(REQUIRED) <= set(names) and len(names) == len(set(names))
+
+
+def test_unknown_strategy_names_the_option():
+    with pytest.raises(ValueError, match=r"--strategy nope: unknown"):
+        train("nope", tiny_fold())
+
+
+@pytest.mark.parametrize("name", ["random_under", "random_over"])
+def test_random_resampling_balances_the_training_rows(name):
+    parts = tiny_fold()
+    counts = torch.bincount(parts[1], minlength=3)
+    _, seconds, _, rows, best = train(name, parts)
+    expected = 3 * (counts.min() if name == "random_under" else counts.max()).item()
+    assert rows == expected and seconds >= 0 and 1 <= best <= 4
+
+
+def test_smote_grows_every_class_to_the_majority_and_tomek_only_removes():
+    parts = tiny_fold()
+    counts = torch.bincount(parts[1], minlength=3)
+    assert train("smote", parts)[3] == 3 * counts.max().item()
+    assert train("tomek", parts)[3] <= len(parts[1])
+
+
+def test_a_class_with_too_few_rows_for_the_neighbours_names_the_option():
+    parts = tiny_fold()
+    rare = torch.bincount(parts[1], minlength=3).min().item()
+    with pytest.raises(ValueError, match=rf"--k-neighbors {rare}: --strategy smote needs more "
+                                         rf"than {rare} training rows in every class, class 2 "
+                                         rf"has {rare}"):
+        train("smote", parts, k=rare)
+
+
+@pytest.mark.parametrize("name", ["ce", "cost_ce", "cluster_ce", "adaptive_sampling", "crt",
+                                  "cluster_centroids_then_finetune", "smote_tomek", "enn",
+                                  "nearmiss", "adasyn"])
+def test_strategies_train_and_score_every_test_row(name):
+    parts = tiny_fold()
+    logits, _, seconds, _, _ = train(name, parts)
+    assert logits.shape == (len(parts[5]), 3) and torch.isfinite(logits).all()
+    assert seconds > 0
+
+
+def test_report_of_matches_scikit_learn():
+    import train_tabular
+    torch.manual_seed(0)
+    y = torch.randint(0, 4, (200,))
+    pred = torch.where(torch.rand(200) < 0.7, y, torch.randint(0, 4, (200,)))
+    report, table = train_tabular.report_of(pred, y, 4)
+    assert float(report["macro_f1"]) == pytest.approx(f1_score(y, pred, average="macro"))
+    assert float(report["balanced_accuracy"]) == pytest.approx(balanced_accuracy_score(y, pred))
+    assert "macro" in table.lower() or "f1" in table.lower()
+
+
+def test_train_tabular_end_to_end(tmp_path, capsys):
+    import train_tabular
+    out = tmp_path / "runs.json"
+    train_tabular.main(["--data", str(TINY_CSV), "--target", "class", "--strategies",
+                        "ce,smote,recommended", "--peers", "mlp_ce,logreg_balanced,balanced_rf",
+                        "--folds", "3", "--repeats", "1", "--steps", "60", "--rounds", "3",
+                        "--batch-size", "32", "--json", str(out)])
+    results = json.loads(out.read_text())
+    assert results["classes"] == ["common", "middle", "rare"]
+    assert len(results["runs"]) == 3 * 6
+    for run in results["runs"]:
+        assert 0 <= run["macro_f1"] <= 1 and 0 <= run["worst_recall"] <= 1
+        assert sum(run["support"]) in (44, 44.0)  # each test fold is a third of 132 rows
+    ce = [r["macro_f1"] for r in results["runs"] if r["strategy"] == "ce"]
+    assert min(ce) > 0.7  # well separated blobs
+    printed = capsys.readouterr().out
+    assert "| recommended | rebalance |" in printed and "best peer:" in printed
+
+
+def test_train_tabular_reports_a_missing_column_without_a_traceback():
+    import train_tabular
+    with pytest.raises(SystemExit, match=r"--target Kind: no such column"):
+        train_tabular.main(["--data", str(TINY_CSV), "--target", "Kind"])
+
+
+def test_a_failing_strategy_is_recorded_and_the_others_still_run(tmp_path, capsys):
+    import train_tabular
+    out = tmp_path / "runs.json"
+    train_tabular.main(["--data", str(TINY_CSV), "--target", "class", "--strategies", "ce,smote",
+                        "--peers", "none", "--folds", "3", "--repeats", "1", "--steps", "20",
+                        "--rounds", "2", "--k-neighbors", "20", "--json", str(out)])
+    results = json.loads(out.read_text())
+    assert [r["strategy"] for r in results["runs"]] == ["ce"] * 3
+    assert len(results["failed"]) == 3
+    assert all("--k-neighbors 20" in f["error"] for f in results["failed"])
+    assert "smote failed on 3 fold(s): --k-neighbors 20" in capsys.readouterr().out
