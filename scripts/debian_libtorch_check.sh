@@ -12,7 +12,7 @@ BUILD="${REBALANCE_DEBIAN_BUILD_DIR:-$ROOT/build-debian}"
 
 # libopenblas0-openmp replaces the reference BLAS that libtorch-dev pulls in (the kNN GEMM
 # blocks and the examples' convolutions are several times faster with it).
-apt_install cmake make g++ zlib1g-dev libtorch-dev libsleef-dev libfmt-dev libgtest-dev \
+apt_install cmake make g++ zlib1g-dev liblzma-dev libtorch-dev libsleef-dev libfmt-dev libgtest-dev \
   googletest libopenblas0-openmp python3-torch python3-torchvision dataset-fashion-mnist
 echo "debian leg: Debian $(cat /etc/debian_version), libtorch-dev $(dpkg-query -W -f='${Version}' libtorch-dev)"
 

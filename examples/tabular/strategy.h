@@ -15,7 +15,8 @@ struct Strategy {
   /// How many leading phases train on the resampled rows (the rest on the original training
   /// fold); -1: all of them.
   int64_t resampled_phases = -1;
-  /// Phases over the nominal number of rounds (fmnist::to_step_budget turns them into steps).
+  /// Phases over the nominal number of rounds (rebalance::schedule::to_step_budget turns them
+  /// into steps).
   std::vector<rebalance::schedule::PhaseOptions> phases;
   /// Focal gamma of the softmax focal loss; 0 trains with torch's cross-entropy.
   double gamma = 0;

@@ -2,7 +2,6 @@
 // PhaseScheduler, DynamicClassWeights).
 #include "tabular/trainer.h"
 
-#include "fmnist/strategy.h"
 #include "tabular/mlp.h"
 #include "tabular/resample.h"
 #include "tabular/strategy.h"
@@ -13,6 +12,7 @@
 #include <rebalance/ops/confusion_matrix.h>
 #include <rebalance/sampling/adaptive_sampler.h>
 #include <rebalance/schedule/phase_scheduler.h>
+#include <rebalance/schedule/strategies.h>
 #include <rebalance/weighting/class_weights.h>
 #include <rebalance/weighting/cluster_count.h>
 #include <rebalance/weighting/dynamic_class_weights.h>
@@ -63,7 +63,7 @@ TrainResult train_strategy(const FoldData& data, int64_t num_classes, const std:
                            const TrainOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   Strategy strategy = make_strategy(name, options.rounds);
-  fmnist::to_step_budget(strategy.phases, options.steps);
+  rebalance::schedule::to_step_budget(strategy.phases, options.steps);
   TrainResult result;
   Resampled resampled{data.train_x, data.train_y, 0};
   if (strategy.resampler != "none") {
