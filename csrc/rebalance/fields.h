@@ -186,16 +186,6 @@ std::string repr(const Options& options) {
   return out;
 }
 
-/// The values of every field, in order (the binding's default arguments).
-template <class Options>
-std::vector<c10::IValue> values(const Options& options) {
-  std::vector<c10::IValue> out;
-  Options::visit_fields(options, [&](const char*, const auto& value, const char*) {
-    out.push_back(Type<std::decay_t<decltype(value)>>::to_ivalue(value));
-  });
-  return out;
-}
-
 /// Sets every field from `values` (in order).
 template <class Options>
 Options from_values(const std::vector<c10::IValue>& values, Options options = Options{}) {

@@ -1,4 +1,6 @@
 """rebalance::class_weights against formulas written here in numpy, and its use in losses."""
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -74,6 +76,18 @@ def test_zero_count_classes_get_zero_weight_with_warning():
     with pytest.warns(UserWarning):
         median = class_weights(counts, "median_frequency", normalize=False)  # median of 100, 10
     np.testing.assert_allclose(median.numpy(), [0.55, 0, 5.5, 0], rtol=1e-6)
+
+
+def test_cpp_warning_is_relayed_once_and_not_replayed():
+    # The message is written in C++ only (csrc/rebalance/warnings.h); Python re-raises it.
+    with pytest.warns(UserWarning) as record:
+        class_weights(torch.tensor([3.0, 0.0, 2.0]), "inverse")
+    relayed = [str(r.message) for r in record if "count 0" in str(r.message)]
+    assert relayed == ["class_weights: classes [1] have count 0; their weight is 0"]
+    assert torch.ops.rebalance.take_warnings() == []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        class_weights(torch.tensor([3.0, 1.0, 2.0]), "inverse")
 
 
 def test_errors():

@@ -5,6 +5,7 @@
 #include "rebalance/errors.h"
 #include "rebalance/sampling/epoch_plan.h"
 #include "rebalance/sampling/label_index.h"
+#include "rebalance/warnings.h"
 
 #include <ATen/ATen.h>
 #include <torch/serialize/archive.h>
@@ -93,7 +94,8 @@ AdaptiveSampler::AdaptiveSampler(const at::Tensor& labels, int64_t num_classes,
     : state_(std::make_shared<State>(labels, num_classes, std::move(options))) {
   const auto empty = empty_classes(state_->index.counts());
   if (!empty.empty()) {
-    TORCH_WARN("AdaptiveSampler: classes [", short_list(empty), "] have no samples; they are skipped");
+    warn(c10::str("AdaptiveSampler: classes [", short_list(empty),
+                  "] have no samples; they are skipped"));
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include "rebalance/bounds.h"
 #include "rebalance/sampling/plan_generator.h"
+#include "rebalance/warnings.h"
 
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
@@ -37,7 +38,7 @@ at::Tensor build_epoch_plan(const LabelIndex& index, const std::vector<int64_t>&
     TORCH_CHECK_VALUE(counts[c] >= 0, op, ": draw count of class ", c, " must be >= 0, got ",
                       counts[c]);
     if (counts[c] > 0 && index.counts()[c] == 0) {
-      TORCH_WARN(op, ": class ", c, " has no samples; its ", counts[c], " draws are skipped");
+      warn(c10::str(op, ": class ", c, " has no samples; its ", counts[c], " draws are skipped"));
       counts[c] = 0;
     }
     total = checked_add(op, "the epoch plan size", total, counts[c]);

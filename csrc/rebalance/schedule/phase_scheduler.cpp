@@ -3,6 +3,7 @@
 #include "rebalance/checkpoint.h"
 #include "rebalance/sampling/sampling_policy_options.h"
 #include "rebalance/schedule/presets.h"
+#include "rebalance/warnings.h"
 #include "rebalance/weighting/class_weights.h"
 
 #include <c10/util/Exception.h>
@@ -108,9 +109,9 @@ EpochOutcome PhaseScheduler::end_epoch(const at::Tensor& recall_in, double macro
     best_recall_ = at::maximum(best_recall_, recall);
   }
   for (int64_t c : outcome.recall_alarms) {
-    TORCH_WARN("PhaseScheduler: epoch ", epoch_, ": class ", c, " validation recall ",
-               recall[c].item<double>(), " is more than ", recall_alarm_, " below its best ",
-               best_recall_[c].item<double>());
+    warn(c10::str("PhaseScheduler: epoch ", epoch_, ": class ", c, " validation recall ",
+                  recall[c].item<double>(), " is more than ", recall_alarm_, " below its best ",
+                  best_recall_[c].item<double>()));
   }
   if (macro_f1 > phase_best_macro_f1_ + phase().min_delta()) {
     phase_best_macro_f1_ = macro_f1;

@@ -1,6 +1,7 @@
 #include "rebalance/weighting/class_weights.h"
 
 #include "rebalance/errors.h"
+#include "rebalance/warnings.h"
 
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <c10/util/Exception.h>
@@ -109,8 +110,8 @@ at::Tensor class_weights_impl(const at::Tensor& counts, rebalance::string_view m
   if (!present.all().item<bool>()) {
     const at::Tensor idx = at::nonzero(~present).view({-1}).contiguous();
     const int64_t* first = idx.data_ptr<int64_t>();
-    TORCH_WARN(op, ": classes [", short_list(std::vector<int64_t>(first, first + idx.numel())),
-               "] have count 0; their weight is 0");
+    warn(c10::str(op, ": classes [", short_list(std::vector<int64_t>(first, first + idx.numel())),
+                  "] have count 0; their weight is 0"));
   }
   const double total = raw.sum().item<double>();
   TORCH_CHECK_VALUE(std::isfinite(total) && total > 0, op, ": method \"", std::string(method),

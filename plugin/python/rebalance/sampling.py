@@ -1,12 +1,12 @@
 """rebalance.AdaptiveSampler: a torch.utils.data.Sampler over ``torch.classes.rebalance.AdaptiveSampler``."""
 
-import warnings
 from typing import Dict, Iterator, Optional, Sequence, Union
 
 import torch
 import torch.distributed as dist
 
 from ._bound import check_value, document_options, option_fields
+from ._warnings import relaying_warnings
 
 _Counts = Union[Dict[int, int], Sequence[int], torch.Tensor, None]
 _FIELDS = option_fields(torch.classes.rebalance.AdaptiveSampler.options_schema())
@@ -57,14 +57,10 @@ class AdaptiveSampler(torch.utils.data.Sampler):
                 raise TypeError(f"AdaptiveSampler: unexpected keyword argument {name!r}; "
                                 f"expected one of {', '.join(_KEYWORDS)}")
             checked[name] = check_value("AdaptiveSampler", _OPTIONS[name], value)
-        self._impl = torch.classes.rebalance.AdaptiveSampler(
-            labels, int(num_classes), policy, counts=_explicit_counts(counts, int(num_classes)),
-            rank=int(rank), world_size=int(num_replicas), **checked)
-        # The C++ TORCH_WARN of a script-class constructor reaches stderr only.
-        empty = torch.nonzero(self._impl.class_counts() == 0).flatten()[:21].tolist()
-        if empty:
-            warnings.warn(f"AdaptiveSampler: classes {_short(empty)} have no samples; they are "
-                          "skipped")
+        self._impl = relaying_warnings(
+            torch.classes.rebalance.AdaptiveSampler, labels, int(num_classes), policy,
+            counts=_explicit_counts(counts, int(num_classes)), rank=int(rank),
+            world_size=int(num_replicas), **checked)
 
     def __iter__(self) -> Iterator[int]:
         return iter(self._impl.indices().tolist())
@@ -146,11 +142,6 @@ class AdaptiveSampler(torch.utils.data.Sampler):
         impl = torch.classes.rebalance.AdaptiveSampler(torch.zeros(1, dtype=torch.int64), 1)
         impl.load_state(state["state"])
         self._impl = impl
-
-
-def _short(classes):
-    """The first 20 classes of a list as "[a, b, ...]" (millions of empty classes stay short)."""
-    return str(classes[:20])[:-1] + (", ...]" if len(classes) > 20 else "]")
 
 
 document_options(AdaptiveSampler, [f for f in _FIELDS

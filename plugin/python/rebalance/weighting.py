@@ -5,12 +5,12 @@ logit-adjusted (balanced-softmax) cross-entropy.
 from C++, TorchScript, pickle and ``copy.deepcopy`` work on it).
 """
 
-import warnings
 from typing import Dict, Optional
 
 import torch
 
 from ._bound import ScriptBacked, StateAliases
+from ._warnings import relaying_warnings
 
 
 class DynamicClassWeights(StateAliases, ScriptBacked):
@@ -79,14 +79,9 @@ def class_weights(counts: torch.Tensor, method: str = "inverse", power: float = 
                   normalize: bool = True) -> torch.Tensor:
     """(C,) class weights from per-class counts, summing to C; see
     ``torch.ops.rebalance.class_weights`` for the methods. Classes with count 0 get weight 0
-    and a Python ``UserWarning`` (the C++ TORCH_WARN of an op call reaches stderr only)."""
-    counts = torch.as_tensor(counts)
-    if counts.dim() == 1 and bool((counts == 0).any()) and bool((counts > 0).any()):
-        zero, many = torch.nonzero(counts == 0).flatten(), int((counts == 0).sum())
-        shown = str(zero[:20].tolist())[:-1] + (f", ... ({many} in all)]" if many > 20 else "]")
-        warnings.warn(f"class_weights: classes {shown} have count 0; their weight is 0")
-    return torch.ops.rebalance.class_weights(counts, method, power, beta, cost_matrix,
-                                             clusters_per_class, normalize)
+    and a ``UserWarning``."""
+    return relaying_warnings(torch.ops.rebalance.class_weights, torch.as_tensor(counts), method,
+                             power, beta, cost_matrix, clusters_per_class, normalize)
 
 
 def count_clusters_per_class(features: torch.Tensor, labels: torch.Tensor, num_classes: int,
