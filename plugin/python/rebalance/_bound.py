@@ -55,6 +55,21 @@ def check_value(owner: str, field: OptionField, value: Any) -> Any:
     raise TypeError(f"{owner}: {field.name} must be {field.type}, got {value!r}")
 
 
+def check_options(owner: str, fields: List[OptionField], options: Dict[str, Any],
+                  leading: List[str]) -> Dict[str, Any]:
+    """``options`` with each value checked as its field's type (check_value); TypeError naming
+    the owner for a keyword that is not a field, listing ``leading`` (the owner's other
+    arguments) and the fields."""
+    known = {f.name: f for f in fields}
+    out = {}
+    for name, value in options.items():
+        if name not in known:
+            raise TypeError(f"{owner}: unexpected keyword argument {name!r}; "
+                            f"expected one of {', '.join(list(leading) + list(known))}")
+        out[name] = check_value(owner, known[name], value)
+    return out
+
+
 class ScriptBacked(torch.nn.Module):
     """Base of the Python classes over a ``torch.classes.rebalance`` script object.
 
@@ -88,14 +103,7 @@ class ScriptBacked(torch.nn.Module):
 
     @classmethod
     def _checked(cls, options: Dict[str, Any]) -> Dict[str, Any]:
-        fields = {f.name: f for f in cls._fields}
-        out = {}
-        for name, value in options.items():
-            if name not in fields:
-                raise TypeError(f"{cls.__name__}: unexpected keyword argument {name!r}; "
-                                f"expected one of {', '.join(cls._fixed + list(fields))}")
-            out[name] = check_value(cls.__name__, fields[name], value)
-        return out
+        return check_options(cls.__name__, cls._fields, options, cls._fixed)
 
     @classmethod
     def wrap(cls, impl):

@@ -5,14 +5,13 @@ from typing import Dict, Iterator, Optional, Sequence, Union
 import torch
 import torch.distributed as dist
 
-from ._bound import check_value, document_options, option_fields
+from ._bound import check_options, document_options, option_fields
 from ._warnings import relaying_warnings
 
 _Counts = Union[Dict[int, int], Sequence[int], torch.Tensor, None]
 _FIELDS = option_fields(torch.classes.rebalance.AdaptiveSampler.options_schema())
-_OPTIONS = {f.name: f for f in _FIELDS}
-_KEYWORDS = ["counts", "num_replicas", "rank"] + [
-    f.name for f in _FIELDS if f.name not in ("counts", "rank", "world_size")]
+# The sampler's own arguments set counts, rank and world_size; the other fields are keywords.
+_KEYWORD_FIELDS = [f for f in _FIELDS if f.name not in ("counts", "rank", "world_size")]
 
 
 class AdaptiveSampler(torch.utils.data.Sampler):
@@ -51,12 +50,8 @@ class AdaptiveSampler(torch.utils.data.Sampler):
             num_replicas = dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
         if rank is None:
             rank = dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
-        checked = {}
-        for name, value in options.items():
-            if name not in _OPTIONS or name in ("counts", "rank", "world_size"):
-                raise TypeError(f"AdaptiveSampler: unexpected keyword argument {name!r}; "
-                                f"expected one of {', '.join(_KEYWORDS)}")
-            checked[name] = check_value("AdaptiveSampler", _OPTIONS[name], value)
+        checked = check_options("AdaptiveSampler", _KEYWORD_FIELDS, options,
+                                ["counts", "num_replicas", "rank"])
         self._impl = relaying_warnings(
             torch.classes.rebalance.AdaptiveSampler, labels, int(num_classes), policy,
             counts=_explicit_counts(counts, int(num_classes)), rank=int(rank),
@@ -144,8 +139,7 @@ class AdaptiveSampler(torch.utils.data.Sampler):
         self._impl = impl
 
 
-document_options(AdaptiveSampler, [f for f in _FIELDS
-                                   if f.name not in ("counts", "rank", "world_size")])
+document_options(AdaptiveSampler, _KEYWORD_FIELDS)
 
 
 def _explicit_counts(counts: _Counts, num_classes: int) -> Optional[torch.Tensor]:
