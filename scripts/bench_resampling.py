@@ -95,6 +95,60 @@ def bench_cluster_centroids(n, d, n_init):
            f"same counts: {same}, inertia ratio {ratio:.3f}")
 
 
+def bench_knn_low_dim(n, dims):
+    """Exact kNN (k = 5, self excluded) on few features, against scikit-learn's
+    NearestNeighbors (algorithm="auto": a k-d tree at these sizes): the search under Tomek
+    links, ENN, SMOTE and ADASYN on tables such as Shuttle (9 features)."""
+    from sklearn.neighbors import NearestNeighbors
+    for d in dims:
+        x, _ = data(n, d, [0.9, 0.1])
+        xt = torch.from_numpy(x)
+        t_ours, (_, idx) = timed(lambda: torch.ops.rebalance.knn(xt, xt, 5, True), 3)
+        nn = NearestNeighbors(n_neighbors=5).fit(x)
+        t_ref, ref = timed(lambda: nn.kneighbors(return_distance=False), 3)
+        same = np.array_equal(idx.numpy(), ref)
+        report(f"kNN k=5 {n}x{d} vs NearestNeighbors", t_ours, t_ref,
+               f"same neighbours: {same}")
+
+
+def bench_shuttle():
+    """Every kNN-based method on one Shuttle training fold (the tabular recipe's fold 0:
+    standardized, 41,760 rows x 9 features, many repeated rows), against imbalanced-learn."""
+    from imblearn.combine import SMOTETomek
+    from imblearn.over_sampling import ADASYN, SMOTE
+    from imblearn.under_sampling import EditedNearestNeighbours, NearMiss, TomekLinks
+    import train_tabular
+    ops = train_tabular.load_tabular_ops()
+    x, y, _, classes = ops.read_table(train_tabular.SHUTTLE, "Class")
+    xt, yt = ops.fold(x, y, len(classes), 5, 0, 0, 0.1)[:2]
+    x, y = xt.numpy(), yt.numpy()
+    rs = rebalance.resampling
+    methods = [
+        ("TomekLinks", lambda: rs.tomek_links(xt, yt), TomekLinks(), "kept"),
+        ("ENN (k=3)", lambda: rs.edited_nearest_neighbours(xt, yt, n_neighbors=3),
+         EditedNearestNeighbours(n_neighbors=3), "kept"),
+        ("NearMiss-1 (k=3)", lambda: rs.near_miss(xt, yt, n_neighbors=3),
+         NearMiss(version=1, n_neighbors=3), "counts"),
+        ("SMOTE (k=5)", lambda: rs.smote(xt, yt), SMOTE(random_state=0), "counts"),
+        ("ADASYN (k=5)", lambda: rs.adasyn(xt, yt), ADASYN(random_state=0), "counts"),
+        ("SMOTE+Tomek (k=5)", lambda: rs.smote_tomek(xt, yt), SMOTETomek(random_state=0),
+         "counts"),
+    ]
+    for name, ours, theirs, check in methods:
+        t_ours, out = timed(ours)
+        t_ref, (_, y_res) = timed(lambda: theirs.fit_resample(x, y))
+        if check == "kept":
+            note = f"same kept rows: {np.array_equal(np.sort(out.numpy()), np.sort(theirs.sample_indices_))}"
+        else:
+            labels = y[out.numpy()] if name.startswith("NearMiss") else (
+                np.concatenate([y, out[1].numpy()]) if len(out) == 2 else
+                np.concatenate([y, out[1].numpy()])[out[2].numpy()])
+            counts = np.bincount(labels, minlength=len(classes))
+            ref = np.bincount(y_res, minlength=len(classes))
+            note = f"counts {'equal' if np.array_equal(counts, ref) else f'{counts} vs {ref}'}"
+        report(f"Shuttle fold {name}", t_ours, t_ref, note)
+
+
 def bench_tomek_large(n, d):
     x, y = data(n, d, [0.9, 0.1])
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
@@ -116,7 +170,10 @@ def main():
     p.add_argument("--threads", type=int, default=1, help="threads for both sides")
     p.add_argument("--issue-sizes", action="store_true", help="Tomek 50k×64, SMOTE 50k×64, CC 20k×32")
     p.add_argument("--tomek-large", action="store_true", help="only ours, Tomek 500k×64, peak RSS")
-    p.add_argument("--only", choices=["tomek", "smote", "cc"], help="run one benchmark")
+    p.add_argument("--knn", type=int, default=40000, help="rows for the low-dimensional kNN")
+    p.add_argument("--only", choices=["tomek", "smote", "cc", "knn", "shuttle"],
+                   help="run one benchmark (shuttle: every kNN-based method on a Shuttle "
+                   "training fold; needs build/librebalance_tabular.so)")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     from threadpoolctl import threadpool_info, threadpool_limits
@@ -140,6 +197,10 @@ def main():
         bench_smote(args.smote, 64)
     if args.only in (None, "cc"):
         bench_cluster_centroids(args.cc, 32, args.cc_n_init)
+    if args.only in (None, "knn"):
+        bench_knn_low_dim(args.knn, (2, 4, 9, 12, 16))
+    if args.only in (None, "shuttle"):
+        bench_shuttle()
 
 
 if __name__ == "__main__":

@@ -100,3 +100,52 @@ def test_float32_blocks_match_sklearn(budget, same_tensor):
     d, i = knn(q, q if same_tensor else q.clone(), 5, True, budget)
     np.testing.assert_array_equal(i.numpy(), ref_i)
     np.testing.assert_allclose(np.sqrt(d.numpy()), ref_d, rtol=1e-5)
+
+
+# Few features and at least 2048 references: the CPU search is a k-d tree (knn_tree.cpp).
+def integer_table(n, d, seed):
+    """Shuttle-like rows: small integers, so most rows repeat and distances tie exactly."""
+    g = torch.Generator().manual_seed(seed)
+    return torch.randint(0, 4, (n, d), generator=g)
+
+
+def exact_order(q, r, k, exclude_self):
+    """(distance, index) order for integer-valued rows: distances are exact integers, so the key
+    distance * rows + index sorts lexicographically; written independently of the op."""
+    q64, r64 = q.double(), r.double()
+    d = (q64 ** 2).sum(1)[:, None] + (r64 ** 2).sum(1)[None, :] - 2 * q64 @ r64.T
+    if exclude_self:
+        d.fill_diagonal_(float("inf"))
+    key = d * r.shape[0] + torch.arange(r.shape[0], dtype=torch.float64)
+    idx = key.argsort(1)[:, :k]
+    return torch.gather(d, 1, idx), idx
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("exclude_self", [False, True])
+@pytest.mark.parametrize("k", [1, 5, 40])
+def test_few_features_with_many_repeated_rows_match_the_exact_order(dtype, exclude_self, k):
+    r = integer_table(3000, 5, 0).to(dtype)
+    q = r if exclude_self else integer_table(700, 5, 1).to(dtype)
+    d, i = knn(q, r, k, exclude_self)
+    rd, ri = exact_order(q, r, k, exclude_self)
+    assert torch.equal(i, ri)
+    assert torch.equal(d.double(), rd)
+
+
+def test_identical_rows_give_the_lowest_other_indices():
+    x = torch.zeros(2500, 3)
+    _, i = knn(x, x, 4, True)
+    expected = torch.tensor([[j for j in range(5) if j != row][:4] for row in range(2500)])
+    assert torch.equal(i, expected)
+
+
+@pytest.mark.parametrize("d", [2, 9, 12, 13])
+def test_few_features_agree_with_sklearn_on_continuous_data(d):
+    rng = np.random.default_rng(d)
+    x = rng.normal(size=(4000, d)).astype(np.float32)
+    q = rng.normal(size=(300, d)).astype(np.float32)
+    ref_d, ref_i = NearestNeighbors(n_neighbors=7).fit(x).kneighbors(q)
+    dist, i = knn(torch.as_tensor(q), torch.as_tensor(x), 7)
+    np.testing.assert_array_equal(i.numpy(), ref_i)
+    np.testing.assert_allclose(np.sqrt(dist.numpy()), ref_d, rtol=1e-5)

@@ -123,3 +123,22 @@ def test_tomek_links_after_random_over_sampling(dtype):
     np.testing.assert_array_equal(rs.tomek_links(x, y), kept(TomekLinks(), x, y))
     np.testing.assert_array_equal(rs.tomek_links(x, y, "all"),
                                   kept(TomekLinks(sampling_strategy="all"), x, y))
+
+
+@pytest.mark.parametrize("method", ["tomek", "enn"])
+def test_many_rows_few_features_match_imblearn(method):
+    """At Shuttle-like shape (thousands of rows, few features) the neighbour search is the k-d
+    tree: the kept rows are still imbalanced-learn's."""
+    from imblearn.under_sampling import EditedNearestNeighbours, TomekLinks
+    from sklearn.datasets import make_classification
+    x, y = make_classification(n_samples=6000, n_features=6, n_informative=4, n_redundant=0,
+                               n_classes=3, weights=[0.8, 0.15, 0.05], random_state=3)
+    if method == "tomek":
+        ref = TomekLinks()
+        kept = rebalance.resampling.tomek_links(x, y)
+    else:
+        ref = EditedNearestNeighbours(n_neighbors=3)
+        kept = rebalance.resampling.edited_nearest_neighbours(x, y, n_neighbors=3)
+    ref.fit_resample(x, y)
+    assert len(ref.sample_indices_) < len(y)
+    np.testing.assert_array_equal(np.sort(np.asarray(kept)), np.sort(ref.sample_indices_))

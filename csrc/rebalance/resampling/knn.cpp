@@ -85,7 +85,7 @@ std::tuple<at::Tensor, at::Tensor> knn_impl(const at::Tensor& query, const at::T
   if (nq > 0) {
     if (generic || resampling::use_generic_path(dev)) {
       knn_generic(p, out_d, out_i);
-    } else {
+    } else if (!(knn_tree_may_apply(p) && knn_tree(p, out_d, out_i, /*probe=*/true))) {
       knn_cpu(p, out_d, out_i);
     }
   }

@@ -5,6 +5,7 @@
 #include <ATen/ATen.h>
 
 #include <tuple>
+#include <vector>
 
 namespace rebalance {
 
@@ -20,6 +21,10 @@ namespace rebalance {
 /// (the worst candidate's value, less the rounding bound 2 (d + 2) u (||q|| + max ||r||)², is
 /// not above the k-th exact distance; u = 2⁻²⁴ for float32, 2⁻⁵³ for float64, 2⁻¹¹ where CUDA
 /// uses TF32) is re-measured against every reference.
+/// On the CPU with at most kTreeMaxFeatures (12) features and at least 2048 references a k-d
+/// tree searches instead where a probe of 256 queries shows it measuring few references, and
+/// it resolves the queries the scan cannot prove (rows with huge norms, many near-ties); same
+/// exact distances and tie order.
 /// Requires 1 <= k <= nr (nr − 1 with exclude_self). Goes through the dispatcher.
 std::tuple<at::Tensor, at::Tensor> knn(const at::Tensor& query, const at::Tensor& reference,
                                        int64_t k, bool exclude_self = false,
@@ -76,6 +81,23 @@ void knn_cpu(const KnnProblem& p, at::Tensor& out_d, at::Tensor& out_i);
 
 /// The same result through ATen tensor ops only, on any device.
 void knn_generic(const KnnProblem& p, at::Tensor& out_d, at::Tensor& out_i);
+
+/// Most features for which the CPU search uses a k-d tree (knn_tree) instead of the scan.
+constexpr int64_t kTreeMaxFeatures = 12;
+
+/// Whether a k-d tree may serve p: a CPU search of at most kTreeMaxFeatures features over at
+/// least 2048 references.
+bool knn_tree_may_apply(const KnnProblem& p);
+
+/// The search through a k-d tree over the references (exact float64 distances, ties to the
+/// lowest index: the result of knn_cpu). probe: first search a sample of 256 queries and give
+/// up (return false, outputs not written) if the tree measures more than 1/100 of the
+/// references per query, where the scan is cheaper.
+bool knn_tree(const KnnProblem& p, at::Tensor& out_d, at::Tensor& out_i, bool probe);
+
+/// The tree search for the queries `rows` only (the scan's unproven queries).
+void knn_tree_rows(const KnnProblem& p, const std::vector<int64_t>& rows, at::Tensor& out_d,
+                   at::Tensor& out_i);
 
 } // namespace detail
 } // namespace rebalance

@@ -5,6 +5,7 @@
 #include "rebalance/ops/cpu/candidate_list.h"
 #include "rebalance/ops/cpu/knn_kernel.h"
 #include "rebalance/resampling/checks.h"
+#include "rebalance/resampling/exact_distance.h"
 #include "rebalance/resampling/gemm.h"
 
 #include <ATen/Parallel.h>
@@ -48,24 +49,6 @@ void scan_rows(const double* vals, const double* rnorm, int64_t rows, int64_t co
       cnt[i] = n;
     }
   });
-}
-
-// Σ (a_f − b_f)² in float64, four partial sums for instruction-level parallelism.
-template <typename scalar_t>
-double exact_distance(const scalar_t* a, const scalar_t* b, int64_t d) {
-  double s[4] = {0, 0, 0, 0};
-  int64_t f = 0;
-  for (; f + 4 <= d; f += 4) {
-    for (int64_t t = 0; t < 4; ++t) {
-      const double diff = static_cast<double>(a[f + t]) - static_cast<double>(b[f + t]);
-      s[t] += diff * diff;
-    }
-  }
-  for (; f < d; ++f) {
-    const double diff = static_cast<double>(a[f]) - static_cast<double>(b[f]);
-    s[0] += diff * diff;
-  }
-  return (s[0] + s[1]) + (s[2] + s[3]);
 }
 
 template <typename scalar_t>
@@ -145,10 +128,15 @@ void brute_force(const KnnProblem& p, const std::vector<int64_t>& rows, double* 
   });
 }
 
-// Unproven queries search again with four times the candidates (duplicate rows: a list longer
-// than the copies proves the order); past kMaxCandidates, exact distances to every reference.
+// Unproven queries go to the k-d tree where it applies (few features); otherwise they search
+// again with four times the candidates (duplicate rows: a list longer than the copies proves the
+// order), and past kMaxCandidates measure every reference exactly.
 void resolve_unproven(const KnnProblem& p, const std::vector<int64_t>& rows, at::Tensor& out_d,
                       at::Tensor& out_i) {
+  if (knn_tree_may_apply(p)) {
+    knn_tree_rows(p, rows, out_d, out_i);
+    return;
+  }
   const int64_t available = p.r.size(0) - (p.self.defined() ? 1 : 0);
   const int64_t m = std::min(available, 4 * p.m);
   if (m < available && m > kMaxCandidates) {

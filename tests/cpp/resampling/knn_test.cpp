@@ -81,6 +81,38 @@ TEST(ResamplingKnn, SymmetricBlocksMatchTheGeneralPath) {
   }
 }
 
+// The k-d tree and the scan are two searches for one answer: the same indices and, both
+// measuring with the same float64 sum, the same distances to the bit.
+TEST(ResamplingKnn, TreeMatchesTheScan) {
+  at::manual_seed(3);
+  for (const auto dtype : {at::kFloat, at::kDouble}) {
+    // Half integer-valued rows (ties and shared coordinates), half continuous, 3 features.
+    auto r = at::cat({at::randint(0, 5, {2000, 3}), at::randn({1000, 3})}).to(dtype);
+    r.narrow(0, 2500, 40).copy_(r.narrow(0, 0, 40));  // exact duplicates across the halves
+    const auto q = at::cat({r.narrow(0, 0, 300), at::randn({50, 3}, dtype)});
+    const auto self = at::cat({at::arange(300), at::full({50}, -1, at::kLong)});
+    for (int64_t k : {1, 7}) {
+      rebalance::detail::KnnProblem p{q.contiguous(), r.contiguous(), self, k, k + 3, 1 << 26,
+                                      false};
+      ASSERT_TRUE(rebalance::detail::knn_tree_may_apply(p));
+      auto scan_d = at::empty({q.size(0), k}, at::kDouble), scan_i = at::empty_like(scan_d, at::kLong);
+      rebalance::detail::knn_cpu(p, scan_d, scan_i);
+      auto tree_d = at::empty_like(scan_d), tree_i = at::empty_like(scan_i);
+      ASSERT_TRUE(rebalance::detail::knn_tree(p, tree_d, tree_i, /*probe=*/false));
+      EXPECT_TRUE(at::equal(tree_i, scan_i)) << dtype << " k=" << k;
+      EXPECT_TRUE(at::equal(tree_d, scan_d)) << dtype << " k=" << k;
+      // Some rows only (the scan's unproven queries take this path).
+      const std::vector<int64_t> rows = {0, 5, 299, 349};
+      auto rows_d = at::zeros_like(scan_d), rows_i = at::zeros_like(scan_i);
+      rebalance::detail::knn_tree_rows(p, rows, rows_d, rows_i);
+      for (int64_t i : rows) {
+        EXPECT_TRUE(at::equal(rows_i[i], scan_i[i])) << i;
+        EXPECT_TRUE(at::equal(rows_d[i], scan_d[i])) << i;
+      }
+    }
+  }
+}
+
 TEST(ResamplingKnn, ClearErrors) {
   const auto x = at::randn({5, 2});
   EXPECT_THROW(rebalance::knn(x, x, 5, true), c10::ValueError);

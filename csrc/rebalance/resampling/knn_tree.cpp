@@ -1,0 +1,271 @@
+// The CPU search of knn for few features: a k-d tree over the references, searched per query
+// with exact float64 distances. Where d is small the brute-force scan's cost (every pair) is
+// mostly wasted, and rows repeated many times (integer-valued tables) defeat its candidate-list
+// proof; the tree needs neither.
+#include "rebalance/resampling/knn.h"
+
+#include "rebalance/resampling/exact_distance.h"
+
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <cmath>
+#include <atomic>
+#include <limits>
+#include <numeric>
+#include <utility>
+#include <vector>
+
+namespace rebalance {
+namespace detail {
+namespace {
+
+// References per leaf: small enough to prune well, large enough to amortize a node visit.
+constexpr int64_t kLeafSize = 16;
+// The tree pays off against the fused brute-force kernel from this many references on, at most
+// kTreeMaxFeatures features (measured by scripts/bench_resampling.py's kNN section).
+constexpr int64_t kTreeMinReferences = 2048;
+// Queries of the probe that decides between the tree and the scan.
+constexpr int64_t kProbeQueries = 256;
+// How much cheaper the fused float32 scan measures one reference than the tree does (SIMD
+// float32 bounds vs exact float64 distances and node visits): the tree must measure fewer
+// than 1/kScanAdvantage of the references per query.
+constexpr int64_t kScanAdvantage = 100;
+
+struct Node {
+  int64_t begin, end;  // the node's points: positions begin..end-1 of the tree order
+  int64_t left = -1, right = -1;
+  int64_t min_index = 0;  // the smallest original index among them
+};
+
+// References in tree order (float64 copies, rows contiguous) with their original indices and
+// one tight bounding box per node.
+class KdTree {
+ public:
+  template <typename scalar_t>
+  KdTree(const scalar_t* r, int64_t n, int64_t d) : d_(d), order_(n), points_(n * d) {
+    std::iota(order_.begin(), order_.end(), int64_t{0});
+    std::vector<double> rows(r, r + n * d);  // exact: float32 → float64
+    nodes_.reserve(static_cast<size_t>(2 * (n / kLeafSize + 1)));
+    if (n > 0) {
+      build(rows, 0, n);
+    }
+    for (int64_t t = 0; t < n; ++t) {
+      std::copy_n(rows.data() + order_[t] * d, d, points_.data() + t * d);
+    }
+  }
+
+  /// The original index of the reference at position t of the tree order.
+  int64_t row_at(int64_t t) const { return order_[t]; }
+
+  /// The k references nearest to q (sorted by (distance, index)), `skip` excluded (-1: none);
+  /// returns how many references it measured. A node is left out only when every point in it
+  /// would lose to the k-th found: its box is farther, or as far with only larger indices.
+  int64_t search(const double* q, int64_t k, int64_t skip, double* out_d, int64_t* out_i,
+                 std::vector<std::pair<double, int64_t>>& best,
+                 std::vector<std::pair<int64_t, double>>& stack) const {
+    best.clear();
+    stack.clear();
+    stack.emplace_back(0, box_distance(0, q));
+    int64_t measured = 0;
+    while (!stack.empty()) {
+      const auto [id, bound] = stack.back();
+      stack.pop_back();
+      const Node& node = nodes_[static_cast<size_t>(id)];
+      if (static_cast<int64_t>(best.size()) == k &&
+          (bound > best.back().first ||
+           (bound == best.back().first && node.min_index > best.back().second))) {
+        continue;
+      }
+      if (node.left < 0) {
+        const int64_t len = node.end - node.begin;
+        for (int64_t t = node.begin; t < node.end; ++t) {
+          if (order_[t] != skip) {
+            offer(best, k, {exact_distance(q, points_.data() + t * d_, d_), order_[t]});
+          }
+        }
+        measured += len;
+        continue;
+      }
+      const double bl = box_distance(node.left, q), br = box_distance(node.right, q);
+      // The nearer child is searched first (pushed last).
+      if (bl <= br) {
+        stack.emplace_back(node.right, br);
+        stack.emplace_back(node.left, bl);
+      } else {
+        stack.emplace_back(node.left, bl);
+        stack.emplace_back(node.right, br);
+      }
+    }
+    for (int64_t t = 0; t < k; ++t) {
+      out_d[t] = best[static_cast<size_t>(t)].first;
+      out_i[t] = best[static_cast<size_t>(t)].second;
+    }
+    return measured;
+  }
+
+ private:
+  // Keeps the k smallest (distance, index) pairs, sorted.
+  static void offer(std::vector<std::pair<double, int64_t>>& best, int64_t k,
+                    std::pair<double, int64_t> c) {
+    if (static_cast<int64_t>(best.size()) == k) {
+      if (!(c < best.back())) {
+        return;
+      }
+      best.pop_back();
+    }
+    best.insert(std::upper_bound(best.begin(), best.end(), c), c);
+  }
+
+  // The distance from q to the node's box, summed like exact_distance: never above the exact
+  // distance to any of its points (every term is smaller and rounding is monotone).
+  double box_distance(int64_t id, const double* q) const {
+    const double* lo = boxes_.data() + id * 2 * d_;
+    const double* hi = lo + d_;
+    return sum_of_squares(d_, [&](int64_t f) {
+      // lo − q or q − hi where q is outside, 0 inside (branch-free: at most one is positive)
+      return std::max(std::max(lo[f] - q[f], q[f] - hi[f]), 0.0);
+    });
+  }
+
+  // Builds the subtree of positions begin..end-1 (order_ holds original row indices) and
+  // returns its node id: split at the median of the box's widest feature.
+  int64_t build(const std::vector<double>& rows, int64_t begin, int64_t end) {
+    const int64_t id = static_cast<int64_t>(nodes_.size());
+    nodes_.push_back({begin, end});
+    boxes_.resize(boxes_.size() + static_cast<size_t>(2 * d_));
+    double* lo = boxes_.data() + id * 2 * d_;
+    double* hi = lo + d_;
+    std::fill_n(lo, d_, std::numeric_limits<double>::infinity());
+    std::fill_n(hi, d_, -std::numeric_limits<double>::infinity());
+    int64_t min_index = order_[begin];
+    for (int64_t t = begin; t < end; ++t) {
+      min_index = std::min(min_index, order_[t]);
+      const double* x = rows.data() + order_[t] * d_;
+      for (int64_t f = 0; f < d_; ++f) {
+        lo[f] = std::min(lo[f], x[f]);
+        hi[f] = std::max(hi[f], x[f]);
+      }
+    }
+    nodes_[static_cast<size_t>(id)].min_index = min_index;
+    int64_t split = 0;
+    for (int64_t f = 1; f < d_; ++f) {
+      if (hi[f] - lo[f] > hi[split] - lo[split]) split = f;
+    }
+    // A leaf: few points, or all of them equal (nothing to split).
+    if (end - begin <= kLeafSize || !(hi[split] > lo[split])) {
+      return id;
+    }
+    // The median's value goes to one side only, so that the children's boxes do not meet:
+    // on integer-valued tables many queries lie exactly on a split value.
+    const auto value = [&](int64_t row) { return rows[row * d_ + split]; };
+    const auto first = order_.begin();
+    int64_t mid = begin + (end - begin) / 2;
+    std::nth_element(first + begin, first + mid, first + end,
+                     [&](int64_t a, int64_t b) { return value(a) < value(b); });
+    const double v = value(order_[mid]);
+    const int64_t below =
+        std::partition(first + begin, first + end, [&](int64_t r) { return value(r) < v; }) - first;
+    const int64_t upto =
+        std::partition(first + below, first + end, [&](int64_t r) { return value(r) == v; }) - first;
+    // Both cannot be an end: the box is wider than one value along `split`.
+    const int64_t centre = begin + (end - begin) / 2;
+    if (below == begin || (upto < end && std::abs(upto - centre) < std::abs(below - centre))) {
+      mid = upto;
+    } else {
+      mid = below;
+    }
+    const int64_t left = build(rows, begin, mid);
+    const int64_t right = build(rows, mid, end);
+    nodes_[static_cast<size_t>(id)].left = left;
+    nodes_[static_cast<size_t>(id)].right = right;
+    return id;
+  }
+
+  int64_t d_;
+  std::vector<int64_t> order_;
+  std::vector<double> points_, boxes_;
+  std::vector<Node> nodes_;
+};
+
+// Searches the queries rows[begin..end) (indices into p.q) and returns the references measured.
+template <typename scalar_t>
+int64_t search_rows(const KdTree& tree, const KnnProblem& p, const int64_t* rows, int64_t count,
+                    double* od, int64_t* oi) {
+  const int64_t d = p.q.size(1), k = p.k;
+  const scalar_t* q = p.q.data_ptr<scalar_t>();
+  const int64_t* self = p.self.defined() ? p.self.data_ptr<int64_t>() : nullptr;
+  std::atomic<int64_t> measured{0};
+  at::parallel_for(0, count, 64, [&](int64_t begin, int64_t end) {
+    std::vector<double> qi(static_cast<size_t>(d));
+    std::vector<std::pair<double, int64_t>> best;
+    std::vector<std::pair<int64_t, double>> stack;
+    int64_t local = 0;
+    for (int64_t t = begin; t < end; ++t) {
+      const int64_t i = rows[t];
+      std::copy_n(q + i * d, d, qi.data());
+      local += tree.search(qi.data(), k, self != nullptr ? self[i] : -1, od + i * k, oi + i * k,
+                           best, stack);
+    }
+    measured += local;
+  });
+  return measured.load();
+}
+
+} // namespace
+
+bool knn_tree_may_apply(const KnnProblem& p) {
+  return p.q.size(1) <= kTreeMaxFeatures && p.r.size(0) >= kTreeMinReferences &&
+         p.q.device().is_cpu();
+}
+
+bool knn_tree(const KnnProblem& p, at::Tensor& out_d, at::Tensor& out_i, bool probe) {
+  const int64_t nq = p.q.size(0), nr = p.r.size(0);
+  bool searched = false;
+  AT_DISPATCH_FLOATING_TYPES(p.q.scalar_type(), "knn_tree", [&] {
+    const KdTree tree(p.r.data_ptr<scalar_t>(), nr, p.q.size(1));
+    // Queries that are the references go in tree order: neighbouring queries then search the
+    // same nodes, which stay in cache.
+    std::vector<int64_t> rows(static_cast<size_t>(nq));
+    for (int64_t t = 0; t < nq; ++t) {
+      rows[static_cast<size_t>(t)] = p.q.is_same(p.r) ? tree.row_at(t) : t;
+    }
+    double* od = out_d.data_ptr<double>();
+    int64_t* oi = out_i.data_ptr<int64_t>();
+    int64_t done = 0;
+    if (probe && nq > kProbeQueries) {
+      // A sample of evenly spaced queries (their results are kept) tells how many references
+      // the tree measures per query; it must beat the scan's cost of every reference.
+      std::vector<int64_t> sample;
+      const int64_t stride = nq / kProbeQueries;
+      for (int64_t t = 0; t < kProbeQueries; ++t) sample.push_back(rows[size_t(t * stride)]);
+      const int64_t measured =
+          search_rows<scalar_t>(tree, p, sample.data(), kProbeQueries, od, oi);
+      if (measured * kScanAdvantage > kProbeQueries * nr) {
+        return;
+      }
+      std::vector<int64_t> rest;
+      rest.reserve(static_cast<size_t>(nq - kProbeQueries));
+      for (int64_t t = 0; t < nq; ++t) {
+        if (t % stride != 0 || t / stride >= kProbeQueries) rest.push_back(rows[size_t(t)]);
+      }
+      rows.swap(rest);
+      done = kProbeQueries;
+    }
+    search_rows<scalar_t>(tree, p, rows.data(), nq - done, od, oi);
+    searched = true;
+  });
+  return searched;
+}
+
+void knn_tree_rows(const KnnProblem& p, const std::vector<int64_t>& rows, at::Tensor& out_d,
+                   at::Tensor& out_i) {
+  AT_DISPATCH_FLOATING_TYPES(p.q.scalar_type(), "knn_tree", [&] {
+    const KdTree tree(p.r.data_ptr<scalar_t>(), p.r.size(0), p.q.size(1));
+    search_rows<scalar_t>(tree, p, rows.data(), static_cast<int64_t>(rows.size()),
+                          out_d.data_ptr<double>(), out_i.data_ptr<int64_t>());
+  });
+}
+
+} // namespace detail
+} // namespace rebalance
