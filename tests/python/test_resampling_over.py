@@ -81,6 +81,25 @@ def test_adasyn_counts(strategy, seed):
     check_on_segments(x, y, x_new, y_new, 5)
 
 
+def test_adasyn_class_rounding_to_no_rows_gets_none_with_a_warning():
+    """A near-majority class whose few wanted rows spread over many members rounds to no row:
+    imbalanced-learn raises for the whole call; here that class gets none (warned) and the
+    minority class still gets its rows, which imbalanced-learn computes alike when asked for
+    that class alone."""
+    rng = np.random.default_rng(0)
+    x = np.vstack([rng.normal(0, 1, (1000, 2)), rng.normal(0.5, 1, (995, 2)),
+                   rng.normal(1, 1, (60, 2))])
+    y = np.repeat([0, 1, 2], [1000, 995, 60])
+    with pytest.raises(ValueError, match="No samples will be generated"):
+        ADASYN(sampling_strategy={1: 1000}, random_state=0).fit_resample(x, y)
+    with pytest.warns(UserWarning, match=r"adasyn: class 1 gets no new rows: its target of 5 "):
+        x_new, y_new = rs.adasyn(x, y)
+    expected = generated_counts(ADASYN(sampling_strategy={2: 1000}, random_state=0), x, y)
+    np.testing.assert_array_equal(np.bincount(y_new, minlength=3), expected)
+    assert expected[1] == 0 and expected[2] > 900
+    check_on_segments(x, y, x_new, y_new, 5)
+
+
 def test_smote_tomek_counts():
     x, y = data(4)
     x_res, y_res = SMOTETomek(random_state=0).fit_resample(x, y)

@@ -5,9 +5,11 @@
 #include "rebalance/resampling/knn.h"
 #include "rebalance/resampling/sampling_strategy.h"
 #include "rebalance/resampling/under_sampling.h"
+#include "rebalance/warnings.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
+#include <fmt/format.h>
 
 #include <cmath>
 #include <vector>
@@ -242,7 +244,14 @@ std::tuple<at::Tensor, at::Tensor> adasyn(const at::Tensor& x, const at::Tensor&
           std::nearbyint(share[i] / total * static_cast<double>(cls.target[c])));
       rows.insert(rows.end(), g, i);
     }
-    TORCH_CHECK_VALUE(!rows.empty(), op, ": the weights round to no new row for class ", c);
+    if (rows.empty()) {
+      // imbalanced-learn raises here for the whole call; one class whose few wanted rows spread
+      // over many members should not cost the other classes theirs.
+      warn(fmt::format("{}: class {} gets no new rows: its target of {} new rows spread over "
+                       "its {} members by their ADASYN weights rounds to 0 for every member",
+                       op, c, cls.target[c], size));
+      continue;
+    }
     check_class_size(op, "n_neighbors", c, size, n_neighbors);
     const auto self = at::arange(size, xc.options().dtype(at::kLong));
     const auto nn = std::get<1>(

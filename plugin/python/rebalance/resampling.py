@@ -14,6 +14,8 @@ from typing import Tuple
 import numpy as np
 import torch
 
+from ._warnings import relaying_warnings
+
 _BUDGET = 64 << 20
 
 
@@ -132,7 +134,7 @@ def random_over_sampler(y, sampling_strategy="auto", seed: int = 0):
 def _new_rows(op, X, y, sampling_strategy, *args) -> Tuple:
     classes, yt = _labels(y)
     s, r, counts = _strategy(sampling_strategy, classes)
-    out = op(_tensor(X), yt, s, r, counts, *args)
+    out = relaying_warnings(op, _tensor(X), yt, s, r, counts, *args)
     labels = classes[out[1].numpy()]
     return (_out(out[0], X), labels if not isinstance(y, torch.Tensor) else
             torch.as_tensor(labels)) + tuple(_out(t, X) for t in out[2:])
