@@ -28,12 +28,13 @@ std::string run_json(const std::string& strategy, int64_t repeat, int64_t fold,
       "\"balanced_accuracy\": {:.6f}, \"g_mean\": {:.6f}, \"accuracy\": {:.6f}, "
       "\"worst_recall\": {:.6f}, \"precision\": [{:.6f}], \"recall\": [{:.6f}], "
       "\"f1\": [{:.6f}], \"support\": [{}], \"resample_seconds\": {:.4f}, \"seconds\": {:.3f}, "
-      "\"resampled_rows\": {}, \"best_round\": {}}}",
+      "\"resampled_rows\": {}, \"best_round\": {}, \"val_macro_f1\": {:.6f}}}",
       strategy, repeat, fold, report.macro_f1, report.balanced_accuracy, report.geometric_mean,
       report.accuracy, report.recall.min().item<double>(),
       fmt::join(values(report.precision), ", "), fmt::join(values(report.recall), ", "),
       fmt::join(values(report.f1), ", "), fmt::join(values(report.support), ", "),
-      result.resample_seconds, result.seconds, result.resampled_rows, result.best_round);
+      result.resample_seconds, result.seconds, result.resampled_rows, result.best_round,
+      result.best_val_macro_f1());
 }
 
 } // namespace tabular

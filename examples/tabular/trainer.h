@@ -36,6 +36,10 @@ struct TrainResult {
   /// The tested round (1-based) and the validation macro-F1 of every round.
   int64_t best_round = 0;
   std::vector<double> val_macro_f1;
+  /// The validation macro-F1 of the tested round (0 before any round).
+  double best_val_macro_f1() const {
+    return best_round > 0 ? val_macro_f1[size_t(best_round - 1)] : 0.0;
+  }
 };
 
 /// Trains the recipe's MLP with strategy `name` (strategy.h) on a standardized fold and tests

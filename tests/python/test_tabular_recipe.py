@@ -41,7 +41,8 @@ def test_unknown_strategy_names_the_option():
 def test_random_resampling_balances_the_training_rows(name):
     parts = tiny_fold()
     counts = torch.bincount(parts[1], minlength=3)
-    _, seconds, _, rows, best = train(name, parts)
+    _, seconds, _, rows, best, val_f1 = train(name, parts)
+    assert 0 <= val_f1 <= 1
     expected = 3 * (counts.min() if name == "random_under" else counts.max()).item()
     assert rows == expected and seconds >= 0 and 1 <= best <= 4
 
@@ -67,7 +68,7 @@ def test_a_class_with_too_few_rows_for_the_neighbours_names_the_option():
                                   "nearmiss", "adasyn"])
 def test_strategies_train_and_score_every_test_row(name):
     parts = tiny_fold()
-    logits, _, seconds, _, _ = train(name, parts)
+    logits, _, seconds, _, _, _ = train(name, parts)
     assert logits.shape == (len(parts[5]), 3) and torch.isfinite(logits).all()
     assert seconds > 0
 
@@ -95,11 +96,31 @@ def test_train_tabular_end_to_end(tmp_path, capsys):
     assert len(results["runs"]) == 3 * 6
     for run in results["runs"]:
         assert 0 <= run["macro_f1"] <= 1 and 0 <= run["worst_recall"] <= 1
+        assert 0 <= run["val_macro_f1"] <= 1
         assert sum(run["support"]) in (44, 44.0)  # each test fold is a third of 132 rows
     ce = [r["macro_f1"] for r in results["runs"] if r["strategy"] == "ce"]
     assert min(ce) > 0.7  # well separated blobs
     printed = capsys.readouterr().out
     assert "| recommended | rebalance |" in printed and "best peer:" in printed
+    assert "selected on validation: rebalance " in printed
+
+
+def test_selection_uses_validation_only():
+    """The selected strategy is the one with the best mean validation macro-F1, even where
+    another has the better test score."""
+    import compare_tabular
+
+    def run(name, val, test):
+        return {"strategy": name, "macro_f1": test, "val_macro_f1": val, "balanced_accuracy": 0,
+                "g_mean": 0, "worst_recall": 0, "resample_seconds": 0, "seconds": 0}
+    results = {"data": "x.csv", "classes": ["a", "b"],
+               "runs": [run("ce", 0.9, 0.5), run("smote", 0.8, 0.9), run("hist_gbdt", 0.7, 0.95),
+                        run("mlp_ce", 0.75, 0.6)]}
+    assert compare_tabular.selected(results) == ("ce", "mlp_ce")
+    table = compare_tabular.summary_table(results)
+    assert "selected on validation: rebalance ce (test macro-F1 0.5000" in table
+    assert "peer mlp_ce (test macro-F1 0.6000" in table
+    assert "best rebalance strategy: smote; best peer: hist_gbdt" in table
 
 
 def test_train_tabular_reports_a_missing_column_without_a_traceback():
