@@ -53,6 +53,10 @@ struct Options {
   double dynamic_max_weight = 4.0;
   double dynamic_step = 1.0;
   double dynamic_ceiling = 4.0;
+  double dynamic_floor = 0.25;
+  double dynamic_base = 1.0;
+  bool dynamic_integral = false;
+  std::string dynamic_score = "f1";
 };
 
 constexpr const char* kUsage =
@@ -61,7 +65,8 @@ constexpr const char* kUsage =
     "  [--seed S] [--threads T] [--json FILE] [--dump-split FILE]\n"
     "  [--checkpoint FILE] [--resume 0|1] [--stop-after-epochs N]\n"
     "  [--dynamic-momentum 0.5] [--dynamic-min-weight 0.25] [--dynamic-max-weight 4]\n"
-    "  [--dynamic-step 1] [--dynamic-ceiling 4]  (the dynamic sampling policy)\n"
+    "  [--dynamic-step 1] [--dynamic-ceiling 4] [--dynamic-floor 0.25] [--dynamic-base 1]\n"
+    "  [--dynamic-integral 0|1] [--dynamic-score f1|recall|recall_lcb]  (the dynamic policy)\n"
     "  fmnist_lt --eval-torchscript MODEL.pt [--torchscript-loss LOSS.pt] [--json FILE]\n"
     "--checkpoint writes the whole training state after every epoch; --resume 1 continues from\n"
     "it; --stop-after-epochs N stops this process after N epochs (resume later).\n"
@@ -106,6 +111,10 @@ Options parse(int argc, char** argv) {
     else if (key == "dynamic-max-weight") o.dynamic_max_weight = std::stod(value);
     else if (key == "dynamic-step") o.dynamic_step = std::stod(value);
     else if (key == "dynamic-ceiling") o.dynamic_ceiling = std::stod(value);
+    else if (key == "dynamic-floor") o.dynamic_floor = std::stod(value);
+    else if (key == "dynamic-base") o.dynamic_base = std::stod(value);
+    else if (key == "dynamic-integral") o.dynamic_integral = std::stoll(value) != 0;
+    else if (key == "dynamic-score") o.dynamic_score = value;
     else throw std::invalid_argument("fmnist_lt: unknown option --" + key);
   }
   if (o.resume && o.checkpoint.empty()) {
@@ -120,7 +129,10 @@ rebalance::sampling::SamplingPolicyOptions policy_of(const rebalance::schedule::
                                                         p.sampling()))
       .ratio(p.sampling_ratio())
       .step(opt.dynamic_step)
-      .ceiling(opt.dynamic_ceiling);
+      .ceiling(opt.dynamic_ceiling)
+      .floor(opt.dynamic_floor)
+      .base(opt.dynamic_base)
+      .integral(opt.dynamic_integral);
 }
 
 /// Per-class report of `forward` on images, in batches of 1000.
@@ -227,6 +239,7 @@ Data load_data(const Options& opt) {
 struct Recipe {
   Recipe(const Options& opt, const Data& data, rebalance::schedule::Strategy s)
       : strategy(std::move(s)),
+        sampler_score(opt.dynamic_score),
         scheduler(strategy.phases),
         optimizer(model->parameters(),
                   torch::optim::SGDOptions(opt.lr).momentum(0.9).weight_decay(5e-4)),
@@ -252,6 +265,7 @@ struct Recipe {
   }
 
   rebalance::schedule::Strategy strategy;
+  std::string sampler_score;  // the report column the sampler's update takes
   rebalance::PhaseScheduler scheduler;
   fmnist::Net model;
   torch::optim::SGD optimizer;
@@ -328,7 +342,7 @@ double train_epoch(const Options& opt, Recipe& r, const Data& data, int64_t tota
 /// parameters of the best epoch.
 rebalance::EpochOutcome end_epoch(Recipe& r, const rebalance::ClassReport& report) {
   r.progress.val_macro_f1.push_back(report.macro_f1);
-  r.sampler.update(report.f1);
+  r.sampler.update(rebalance::report_scores(report, r.sampler_score));
   r.dynamic_weights.update(report, "recall");
   const auto outcome = r.scheduler.end_epoch(report.recall, report.macro_f1);
   if (outcome.is_best) {

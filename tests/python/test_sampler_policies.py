@@ -110,7 +110,8 @@ def check_bounded(counts, n, m, lo_mult, hi_mult, budget):
     lower, upper = np.ceil(lo_mult * n), np.floor(hi_mult * n)
     assert counts.sum() == budget
     assert np.all(counts >= lower) and np.all(counts <= upper)
-    quota = bounded_quota(n * m, lo_mult * n, hi_mult * n, budget)
+    # The draws are integers within integer bounds: the exact quotas of that problem.
+    quota = bounded_quota(n * m, lower, upper, budget)
     assert np.all(np.abs(counts - quota) < 1), (counts, quota)
 
 
@@ -134,6 +135,36 @@ def test_dynamic_multiplier_recursion(budget_scale):
         check_bounded(counts, n, m, lo, hi, budget)
         if budget_scale == 1.0 and np.all((counts > lo * n + 1) & (counts < hi * n - 1)):
             np.testing.assert_array_equal(counts, hamilton(n * m, budget))
+
+
+@pytest.mark.parametrize("base", [1.0, 0.5, 0.0])
+def test_dynamic_integral_controller_over_a_base(base):
+    """integral=True: log m_c += step (mean - s_c), clamped to [log floor, log ceiling], over
+    the base b_c = N_c^base * sum N / sum N^base; the draws stay within [floor, ceiling] * b_c."""
+    labels, n = long_tailed_labels(7)
+    step, lo, hi = 1.5, 0.2, 6.0
+    budget = int(n.sum())
+    sampler = rebalance.AdaptiveSampler(labels, C, "dynamic", step=step, floor=lo, ceiling=hi,
+                                        base=base, integral=True, budget=budget)
+    b = n ** base * n.sum() / (n ** base).sum()
+    np.testing.assert_array_equal(sampler.draw_counts().numpy(), hamilton(b, budget))
+    rng = np.random.default_rng(1)
+    log_m = np.zeros(C)
+    # A class that stays below the mean keeps gaining until the ceiling: no fixed point short
+    # of it (the smoothed policy stops at exp(step (mean - s_c))).
+    scores = rng.uniform(0, 1, C)
+    for _ in range(6):
+        sampler.update(scores)
+        log_m = np.clip(log_m + step * (scores.mean() - scores), np.log(lo), np.log(hi))
+        np.testing.assert_allclose(sampler.multipliers().numpy(), np.exp(log_m), rtol=1e-12)
+        check_bounded(sampler.draw_counts().numpy(), b, np.exp(log_m), lo, hi, budget)
+    assert sampler.multipliers().numpy()[scores.argmin()] == pytest.approx(hi)
+
+
+def test_dynamic_base_outside_zero_one_is_refused():
+    labels, _ = long_tailed_labels(2)
+    with pytest.raises(ValueError, match=r"AdaptiveSampler: base must be in \[0, 1\], got 1.5"):
+        rebalance.AdaptiveSampler(labels, C, "dynamic", base=1.5)
 
 
 def test_dynamic_infeasible_budget_is_clamped_to_the_bounds():

@@ -35,6 +35,8 @@ void check_options(const SamplingPolicyOptions& o, int64_t num_classes) {
                     ": smoothing must be in [0, 1), got ", o.smoothing());
   TORCH_CHECK_VALUE(std::isfinite(o.floor()) && o.floor() > 0, op,
                     ": floor must be finite and > 0, got ", o.floor());
+  TORCH_CHECK_VALUE(o.base() >= 0 && o.base() <= 1, op, ": base must be in [0, 1], got ",
+                    o.base());
   TORCH_CHECK_VALUE(std::isfinite(o.ceiling()) && o.ceiling() >= o.floor(), op,
                     ": ceiling must be finite and >= floor (", o.floor(), "), got ",
                     o.ceiling());
@@ -49,9 +51,9 @@ void check_options(const SamplingPolicyOptions& o, int64_t num_classes) {
   }
 }
 
-// Splits `budget` ∝ w within [lo_mult · N_c, hi_mult · N_c]: quotas q_c = clamp(s w_c, lo_c, hi_c)
+// Splits `budget` ∝ w within [lo_mult · b_c, hi_mult · b_c]: quotas q_c = clamp(s w_c, lo_c, hi_c)
 // with s found by bisection on the nondecreasing Σ_c q_c(s), then bounded largest remainder.
-std::vector<int64_t> bounded_proportional(const std::vector<int64_t>& n,
+std::vector<int64_t> bounded_proportional(const std::vector<double>& n,
                                           const std::vector<double>& w, double lo_mult,
                                           double hi_mult, int64_t budget) {
   const size_t num = n.size();
@@ -63,8 +65,8 @@ std::vector<int64_t> bounded_proportional(const std::vector<int64_t>& n,
   // anything allocatable, which build_epoch_plan checks).
   constexpr int64_t kSaturated = int64_t{1} << 62;
   for (size_t c = 0; c < num; ++c) {
-    lo[c] = lo_mult * static_cast<double>(n[c]);
-    hi[c] = hi_mult * static_cast<double>(n[c]);
+    lo[c] = lo_mult * n[c];
+    hi[c] = hi_mult * n[c];
     lower[c] = -clamped_floor(-lo[c], -kSaturated, 0);
     upper[c] = std::max(lower[c], clamped_floor(hi[c], 0, std::max<int64_t>(budget, 0)));
     sum_lower = std::min(kSaturated, sum_lower + lower[c]);
@@ -87,6 +89,21 @@ std::vector<int64_t> bounded_proportional(const std::vector<int64_t>& n,
   }
   for (size_t c = 0; c < num; ++c) quota[c] = std::min(hi[c], std::max(lo[c], b * w[c]));
   return bounded_largest_remainder(quota, lower, upper, total);
+}
+
+// The dynamic policy's base b_c = N_c^p Σ N / Σ N^p (0 for an empty class): instance counts at
+// p = 1, square-root sampling at p = 0.5, always summing to Σ N.
+std::vector<double> dynamic_base(const std::vector<int64_t>& counts, double p) {
+  std::vector<double> b(counts.size(), 0.0);
+  double total = 0, total_p = 0;
+  for (size_t c = 0; c < counts.size(); ++c) {
+    if (counts[c] == 0) continue;
+    b[c] = std::pow(static_cast<double>(counts[c]), p);
+    total += static_cast<double>(counts[c]);
+    total_p += b[c];
+  }
+  for (double& v : b) v *= total / total_p;
+  return b;
 }
 
 } // namespace
@@ -136,6 +153,9 @@ std::vector<double> SamplingPolicy::weights(int64_t epoch) const {
     smallest = smallest == 0 ? n : std::min(smallest, n);
     max_multiplier = std::max(max_multiplier, multipliers_[c]);
   }
+  const auto base = options_.kind() == PolicyKind::Dynamic
+                        ? dynamic_base(class_counts_, options_.base())
+                        : std::vector<double>();
   bool overflow = false;
   for (size_t c = 0; c < num; ++c) {
     if (class_counts_[c] == 0) continue;
@@ -144,7 +164,7 @@ std::vector<double> SamplingPolicy::weights(int64_t epoch) const {
       const double v = std::pow(n, options_.q());
       overflow = overflow || !(std::isfinite(v) && v > 0);  // underflow to 0 too
     } else if (options_.kind() == PolicyKind::Dynamic) {
-      overflow = overflow || !std::isfinite(n * multipliers_[c]);
+      overflow = overflow || !std::isfinite(base[c] * multipliers_[c]);
     }
   }
   const double ref_n = !overflow ? 1.0 : (options_.q() >= 0 ? largest : smallest);
@@ -170,7 +190,7 @@ std::vector<double> SamplingPolicy::weights(int64_t epoch) const {
         any_f1_weight = any_f1_weight || w[c] > 0;
         break;
       case PolicyKind::Dynamic:
-        w[c] = n * (multipliers_[c] / ref_m);
+        w[c] = base[c] * (multipliers_[c] / ref_m);
         break;
       default:
         w[c] = n;
@@ -212,13 +232,14 @@ std::vector<int64_t> SamplingPolicy::draw_counts(int64_t epoch) const {
       // Only non-empty classes take part (an empty one is held at 0): the bisection then
       // costs O(present classes), not O(C).
       const auto w = weights(epoch);
+      const auto base = dynamic_base(class_counts_, options_.base());
       std::vector<size_t> present;
-      std::vector<int64_t> n;
+      std::vector<double> n;
       std::vector<double> wp;
       for (size_t c = 0; c < num; ++c) {
         if (class_counts_[c] == 0) continue;
         present.push_back(c);
-        n.push_back(class_counts_[c]);
+        n.push_back(base[c]);
         wp.push_back(w[c]);
       }
       const auto split =
@@ -267,10 +288,13 @@ void SamplingPolicy::update(const std::vector<double>& scores) {
   const double beta = options_.smoothing();
   for (size_t c = 0; c < scores.size(); ++c) {
     if (class_counts_[c] == 0) continue;
-    const double target = std::exp(options_.step() * (mean - scores[c]));
-    multipliers_[c] = std::min(options_.ceiling(),
-                               std::max(options_.floor(), beta * multipliers_[c] +
-                                                              (1.0 - beta) * target));
+    const double error = options_.step() * (mean - scores[c]);
+    // integral: the multiplier keeps moving while a class stays below the mean (a controller
+    // reaches the balance the scores ask for); otherwise it is pulled toward exp(error).
+    const double next = options_.integral()
+                            ? multipliers_[c] * std::exp(error)
+                            : beta * multipliers_[c] + (1.0 - beta) * std::exp(error);
+    multipliers_[c] = std::min(options_.ceiling(), std::max(options_.floor(), next));
   }
   scores_ = scores;
   ++num_updates_;

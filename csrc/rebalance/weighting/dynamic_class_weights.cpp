@@ -110,13 +110,24 @@ at::Tensor report_scores(const c10::Dict<std::string, at::Tensor>& report,
                          rebalance::string_view score) {
   const std::string name(score);
   TORCH_CHECK_VALUE(name == "recall" || name == "f1" || name == "precision" ||
-                        name == "accuracy",
-                    kOp, ": score must be \"recall\", \"f1\", \"precision\" or ",
-                    "\"accuracy\", got \"", name, "\"");
-  const std::string key = name == "accuracy" ? "class_accuracy" : name;
-  TORCH_CHECK_VALUE(report.contains(key), kOp, ".update_from_report: the report has no \"", key,
-                    "\" entry");
-  return report.at(key);
+                        name == "accuracy" || name == "recall_lcb",
+                    kOp, ": score must be \"recall\", \"f1\", \"precision\", ",
+                    "\"accuracy\" or \"recall_lcb\", got \"", name, "\"");
+  const auto column = [&](const std::string& key) {
+    TORCH_CHECK_VALUE(report.contains(key), kOp, ".update_from_report: the report has no \"",
+                      key, "\" entry");
+    return report.at(key);
+  };
+  if (name == "recall_lcb") {
+    constexpr double z = 1.0;
+    const auto r = column("recall").to(at::kDouble);
+    const auto n = column("support").to(at::kDouble);
+    const auto safe_n = n.clamp_min(1);
+    const auto centre = r + z * z / (2 * safe_n);
+    const auto spread = z * (r * (1 - r) / safe_n + z * z / (4 * safe_n * safe_n)).sqrt();
+    return at::where(n > 0, (centre - spread) / (1 + z * z / safe_n), at::zeros_like(r));
+  }
+  return column(name == "accuracy" ? "class_accuracy" : name);
 }
 
 at::Tensor report_scores(const ClassReport& report, rebalance::string_view score) {

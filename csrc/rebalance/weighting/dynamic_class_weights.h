@@ -116,7 +116,10 @@ class DynamicClassWeights : public Checkpointable<DynamicClassWeights> {
   at::Tensor loss_count_;
 };
 
-/// Column `score` ("recall", "f1", "precision", "accuracy") of a report, float64 (C,).
+/// Column `score` ("recall", "f1", "precision", "accuracy") of a report, float64 (C,), or
+/// "recall_lcb": the Wilson lower confidence bound (z = 1) of each class's recall given its
+/// support, (r + z²/2n − z √(r(1−r)/n + z²/4n²)) / (1 + z²/n), 0 where n = 0 — a class measured
+/// on few validation samples counts as doing worse until more evidence says otherwise.
 at::Tensor report_scores(const ClassReport& report, rebalance::string_view score);
 
 /// The same column of a report dict (ClassReport::to_dict()); ValueError when it is missing.

@@ -50,6 +50,19 @@ TEST(DynamicClassWeights, WorseClassGetsMoreWeightFromReport) {
   EXPECT_NEAR(out.sum().item<float>(), 2.0f, 1e-6);
 }
 
+TEST(DynamicClassWeights, RecallLowerBoundIsWilsons) {
+  rebalance::ClassMetrics metrics(3);
+  // class 0: 2 of 2 right; class 1: 2 of 4 right; class 2: never a target (support 0)
+  metrics.update(at::tensor({0, 0, 1, 1, 0, 2}, at::kLong),
+                 at::tensor({0, 0, 1, 1, 1, 1}, at::kLong));
+  const at::Tensor lcb = rebalance::report_scores(metrics.report(), "recall_lcb");
+  // Wilson score interval, z = 1: 2/2 -> 1 / 1.5; 2/4 -> (0.625 - sqrt(0.078125)) / 1.25
+  EXPECT_NEAR(lcb[0].item<double>(), 2.0 / 3.0, 1e-12);
+  EXPECT_NEAR(lcb[1].item<double>(), (0.625 - std::sqrt(0.078125)) / 1.25, 1e-12);
+  EXPECT_EQ(lcb[2].item<double>(), 0.0);
+  EXPECT_THROW(rebalance::report_scores(metrics.report(), "recall_ucb"), c10::ValueError);
+}
+
 TEST(DynamicClassWeights, RunningLossSurvivesArchiveMidWindow) {
   const at::Tensor loss = at::tensor({0.5, 1.5, 2.0, 0.1}, at::kDouble);
   const at::Tensor target = at::tensor({0, 0, 1, -100}, at::kLong);
