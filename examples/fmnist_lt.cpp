@@ -57,16 +57,18 @@ struct Options {
   double dynamic_max_weight = 4.0;
   double dynamic_step = 1.0;
   double dynamic_ceiling = 4.0;
+  double ldam_scale = 0;  // 0: the strategy table's
 };
 
 constexpr const char* kUsage =
     "usage: fmnist_lt [--data DIR] [--strategy S] [--imbalance-ratio R]\n"
-    "  [--profile exp|step|balanced|balanced_step] [--per-class N] [--val-per-class N] [--epochs E]\n"
-    "  [--steps S] [--batch-size B] [--lr LR]\n"
+    "  [--profile exp|step|balanced|balanced_step] [--per-class N] [--val-per-class N]\n"
+    "  [--epochs E] [--steps S] [--batch-size B] [--lr LR]\n"
     "  [--seed S] [--threads T] [--json FILE] [--label NAME] [--dump-split FILE]\n"
     "  [--checkpoint FILE] [--resume 0|1] [--stop-after-epochs N]\n"
     "  [--dynamic-momentum 0.5] [--dynamic-min-weight 0.25] [--dynamic-max-weight 4]\n"
     "  [--dynamic-step 1] [--dynamic-ceiling 4]  (the dynamic sampling policy)\n"
+    "  [--ldam-scale S]  (LDAM's logit scale; default the strategy table's)\n"
     "  fmnist_lt --eval-torchscript MODEL.pt [--torchscript-loss LOSS.pt] [--json FILE]\n"
     "--checkpoint writes the whole training state after every epoch; --resume 1 continues from\n"
     "it; --stop-after-epochs N stops this process after N epochs (resume later).\n"
@@ -112,6 +114,7 @@ Options parse(int argc, char** argv) {
     else if (key == "dynamic-max-weight") o.dynamic_max_weight = std::stod(value);
     else if (key == "dynamic-step") o.dynamic_step = std::stod(value);
     else if (key == "dynamic-ceiling") o.dynamic_ceiling = std::stod(value);
+    else if (key == "ldam-scale") o.ldam_scale = std::stod(value);
     else throw std::invalid_argument("fmnist_lt: unknown option --" + key);
   }
   if (o.label.empty()) o.label = o.strategy;
@@ -382,6 +385,7 @@ int main(int argc, char** argv) try {
              data.val_x.size(0), data.test.images.size(0), total_steps, opt.batch_size);
 
   auto strategy = rebalance::schedule::make_strategy(opt.strategy, opt.epochs);
+  if (opt.ldam_scale > 0) strategy.ldam_scale = opt.ldam_scale;
   rebalance::schedule::to_step_budget(strategy.phases, total_steps);
   Recipe r(opt, data, std::move(strategy));
   resume(opt, r);

@@ -86,7 +86,8 @@ std::vector<int64_t> long_tail_counts(int64_t num_classes, int64_t per_class, do
     } else if (profile == "step") {
       n = c < num_classes / 2 ? per_class : per_class / ratio;
     } else {
-      throw std::invalid_argument("fmnist: profile must be exp, step, balanced or balanced_step, got " + profile);
+      throw std::invalid_argument(
+          "fmnist: profile must be exp, step, balanced or balanced_step, got " + profile);
     }
     counts[c] = std::max<int64_t>(1, static_cast<int64_t>(std::floor(n)));
   }
