@@ -90,7 +90,8 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--json")
-    parser.add_argument("--save-dir", help="write the scripted model.pt and loss.pt here")
+    parser.add_argument("--save-dir", help="write the scripted model.pt and loss.pt here (the "
+                        "model's raw logits: logit_adjusted's post-hoc offset is not in it)")
     args = parser.parse_args()
     if args.threads > 0:
         torch.set_num_threads(args.threads)
