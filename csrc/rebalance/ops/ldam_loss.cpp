@@ -9,7 +9,6 @@
 #include <torch/library.h>
 
 #include <cmath>
-#include <vector>
 
 namespace rebalance {
 
@@ -91,14 +90,16 @@ at::Tensor ldam_loss_impl(const at::Tensor& logits, const at::Tensor& target,
                     scale);
   if (readable_on_host(margins)) check_margin_values(op, margins);
 
-  std::vector<c10::SymInt> shape(logits.dim(), c10::SymInt(1));
-  shape[class_dim] = C;
-  // is_target[.., c, ..] = (target == c): class indices 0..C-1 as a cumulative sum of ones keeps
-  // C symbolic; ignored and out-of-range targets match no class (the loss reports the latter).
-  const at::Tensor classes = at::ones_like(margins, at::kLong).cumsum(0) - 1;
-  const at::Tensor is_target = target.unsqueeze(class_dim) == classes.view_symint(shape);
-  const at::Tensor margin = margins.to(logits.scalar_type()).view_symint(shape);
-  const at::Tensor adjusted = (logits - is_target.to(logits.scalar_type()) * margin) * scale;
+  // adjusted = scale * logits, minus scale * margins[y] at each row's target: one pass over the
+  // logits (its backward is one more); the margin goes in by a scatter of N values. The clamped
+  // index is in range for any target (C as a 0-dim tensor keeps it symbolic); ignored and
+  // out-of-range targets get no margin (the loss reports the latter).
+  const at::Tensor last_class = at::ones_like(margins, at::kLong).sum() - 1;
+  const at::Tensor index = at::minimum(target.clamp_min(0), last_class);
+  const at::Tensor has_margin = target.eq(index).logical_and(target.ne(ignore_index));
+  const at::Tensor margin = margins.to(logits.scalar_type()).take(index) * has_margin * -scale;
+  at::Tensor adjusted = logits * scale;
+  adjusted.scatter_add_(class_dim, index.unsqueeze(class_dim), margin.unsqueeze(class_dim));
   try {
     return with_errors_named(op, "softmax_focal_loss", [&] {
       return softmax_focal_loss(adjusted, target, /*gamma=*/0.0, class_weight, reduction,
