@@ -3,16 +3,19 @@
 // split, a small balanced validation split from other training images, trains a small CNN for a
 // fixed budget of optimizer steps and reports per-class metrics on the official test set.
 //
-//   fmnist_lt --strategy NAME [--imbalance-ratio 100] [--profile exp|step] [--epochs 8]
+//   fmnist_lt --strategy NAME [--imbalance-ratio 100] [--profile P] [--epochs 8]
 //             [--steps N] [--seed 0] [--json out.json] [--checkpoint FILE [--resume 1]]
+//             [--label NAME]   (P: exp, step, balanced, balanced_step)
 //   fmnist_lt --eval-torchscript model.pt [--torchscript-loss loss.pt]   (a scripted model)
 //
 // Every strategy is a PhaseScheduler schedule over the same optimizer-step budget: the loop
 // takes each epoch's sampling policy, loss weighting, learning-rate factor and head-only flag
-// from it, feeds it the validation report, and tests the best validation epoch.
+// from it, feeds it the validation report, and tests the best validation epoch. The balanced
+// profile (as many train images as exp, equally per class) is the comparison's upper bound.
 #include "fmnist/checkpoint.h"
 #include "fmnist/idx_dataset.h"
 #include "fmnist/net.h"
+#include "fmnist/strategy_loss.h"
 
 #include <rebalance/metrics/class_metrics.h>
 #include <rebalance/rebalance.h>
@@ -36,6 +39,7 @@ struct Options {
   std::string data = "/usr/share/datasets/fashion-mnist";
   std::string strategy = "ce";
   std::string profile = "exp";
+  std::string label;  // the run's name in RESULT and --json; empty: the strategy
   std::string json, checkpoint, dump_split, eval_torchscript, torchscript_loss;
   double imbalance_ratio = 100;
   double lr = 0.05;
@@ -57,16 +61,19 @@ struct Options {
   double dynamic_base = 1.0;
   bool dynamic_integral = false;
   std::string dynamic_score = "f1";
+  double ldam_scale = 0;  // 0: the strategy table's
 };
 
 constexpr const char* kUsage =
-    "usage: fmnist_lt [--data DIR] [--strategy S] [--imbalance-ratio R] [--profile exp|step]\n"
-    "  [--per-class N] [--val-per-class N] [--epochs E] [--steps S] [--batch-size B] [--lr LR]\n"
-    "  [--seed S] [--threads T] [--json FILE] [--dump-split FILE]\n"
+    "usage: fmnist_lt [--data DIR] [--strategy S] [--imbalance-ratio R]\n"
+    "  [--profile exp|step|balanced|balanced_step] [--per-class N] [--val-per-class N]\n"
+    "  [--epochs E] [--steps S] [--batch-size B] [--lr LR]\n"
+    "  [--seed S] [--threads T] [--json FILE] [--label NAME] [--dump-split FILE]\n"
     "  [--checkpoint FILE] [--resume 0|1] [--stop-after-epochs N]\n"
     "  [--dynamic-momentum 0.5] [--dynamic-min-weight 0.25] [--dynamic-max-weight 4]\n"
     "  [--dynamic-step 1] [--dynamic-ceiling 4] [--dynamic-floor 0.25] [--dynamic-base 1]\n"
     "  [--dynamic-integral 0|1] [--dynamic-score f1|recall|recall_lcb]  (the dynamic policy)\n"
+    "  [--ldam-scale S]  (LDAM's logit scale; default the strategy table's)\n"
     "  fmnist_lt --eval-torchscript MODEL.pt [--torchscript-loss LOSS.pt] [--json FILE]\n"
     "--checkpoint writes the whole training state after every epoch; --resume 1 continues from\n"
     "it; --stop-after-epochs N stops this process after N epochs (resume later).\n"
@@ -91,6 +98,7 @@ Options parse(int argc, char** argv) {
     else if (key == "strategy") o.strategy = value;
     else if (key == "profile") o.profile = value;
     else if (key == "json") o.json = value;
+    else if (key == "label") o.label = value;
     else if (key == "checkpoint") o.checkpoint = value;
     else if (key == "dump-split") o.dump_split = value;
     else if (key == "eval-torchscript") o.eval_torchscript = value;
@@ -115,8 +123,10 @@ Options parse(int argc, char** argv) {
     else if (key == "dynamic-base") o.dynamic_base = std::stod(value);
     else if (key == "dynamic-integral") o.dynamic_integral = std::stoll(value) != 0;
     else if (key == "dynamic-score") o.dynamic_score = value;
+    else if (key == "ldam-scale") o.ldam_scale = std::stod(value);
     else throw std::invalid_argument("fmnist_lt: unknown option --" + key);
   }
+  if (o.label.empty()) o.label = o.strategy;
   if (o.resume && o.checkpoint.empty()) {
     throw std::invalid_argument("fmnist_lt: --resume needs --checkpoint FILE");
   }
@@ -240,6 +250,7 @@ struct Recipe {
   Recipe(const Options& opt, const Data& data, rebalance::schedule::Strategy s)
       : strategy(std::move(s)),
         sampler_score(opt.dynamic_score),
+        loss(strategy, data.counts),
         scheduler(strategy.phases),
         optimizer(model->parameters(),
                   torch::optim::SGDOptions(opt.lr).momentum(0.9).weight_decay(5e-4)),
@@ -259,13 +270,14 @@ struct Recipe {
   }
   torch::Tensor forward(const torch::Tensor& x) {
     model->eval();
-    auto logits = model->forward(x);
+    auto logits = loss.evaluation_logits(model->forward(x));
     model->train();
     return logits;
   }
 
   rebalance::schedule::Strategy strategy;
   std::string sampler_score;  // the report column the sampler's update takes
+  fmnist::StrategyLoss loss;
   rebalance::PhaseScheduler scheduler;
   fmnist::Net model;
   torch::optim::SGD optimizer;
@@ -320,14 +332,7 @@ double train_epoch(const Options& opt, Recipe& r, const Data& data, int64_t tota
     }
     const auto logits = r.model->forward(data.train_x.index_select(0, idx));
     const auto target = data.train_y.index_select(0, idx);
-    auto loss = r.strategy.gamma == 0
-                    ? torch::nn::functional::cross_entropy(
-                          logits, target,
-                          torch::nn::functional::CrossEntropyFuncOptions().weight(class_weight))
-                    : rebalance::nn::functional::softmax_focal_loss(
-                          logits, target,
-                          rebalance::nn::FocalLossOptions().gamma(r.strategy.gamma)
-                              .class_weight(class_weight));
+    auto loss = r.loss(logits, target, class_weight);
     loss.backward();
     r.optimizer.step();
     loss_sum += loss.item<double>();
@@ -371,7 +376,7 @@ void write_json(const Options& opt, const Recipe& r, const Data& data, int64_t t
       "{{\"strategy\": \"{}\", \"seed\": {}, \"imbalance_ratio\": {}, \"profile\": \"{}\", "
       "\"steps\": {}, \"seconds\": {:.2f}, \"test\": {}, \"val_macro_f1\": [{:.6f}], "
       "\"train_counts\": [{}], \"best_epoch\": {}, \"draw_counts\": [{}]}}\n",
-      opt.strategy, opt.seed, opt.imbalance_ratio, opt.profile, total_steps, seconds,
+      opt.label, opt.seed, opt.imbalance_ratio, opt.profile, total_steps, seconds,
       json_report(report), fmt::join(r.progress.val_macro_f1, ", "), fmt::join(data.counts, ", "),
       r.scheduler.best_epoch(), draws_json);
 }
@@ -394,6 +399,7 @@ int main(int argc, char** argv) try {
              data.val_x.size(0), data.test.images.size(0), total_steps, opt.batch_size);
 
   auto strategy = rebalance::schedule::make_strategy(opt.strategy, opt.epochs);
+  if (opt.ldam_scale > 0) strategy.ldam_scale = opt.ldam_scale;
   rebalance::schedule::to_step_budget(strategy.phases, total_steps);
   Recipe r(opt, data, std::move(strategy));
   resume(opt, r);
@@ -439,7 +445,7 @@ int main(int argc, char** argv) try {
              r.scheduler.best_macro_f1());
   const auto report = evaluate(forward, data.test.images, data.test.labels, r.test_metrics);
   const double seconds = elapsed();
-  print_result(opt.strategy, report, seconds);
+  print_result(opt.label, report, seconds);
   if (!opt.json.empty()) write_json(opt, r, data, total_steps, report, seconds);
   return 0;
 } catch (const std::exception& e) {

@@ -54,6 +54,19 @@ TORCH_LIBRARY_FRAGMENT(rebalance, m) {
                     if (total_steps > 0) rebalance::schedule::to_step_budget(s.phases, total_steps);
                     return std::make_tuple(to_specs(s.phases), s.gamma);
                   })
+      // (loss kind, its parameters) of a strategy: Strategy::loss and gamma, tau, posthoc_tau,
+      // ldam_max_margin, ldam_scale (the loss does not depend on the number of epochs).
+      .def_static("strategy_loss",
+                  [](std::string name) {
+                    const auto s = rebalance::schedule::make_strategy(name, 8);
+                    c10::Dict<std::string, double> params;
+                    params.insert("gamma", s.gamma);
+                    params.insert("tau", s.tau);
+                    params.insert("posthoc_tau", s.posthoc_tau);
+                    params.insert("ldam_max_margin", s.ldam_max_margin);
+                    params.insert("ldam_scale", s.ldam_scale);
+                    return std::make_tuple(s.loss, params);
+                  })
       .def_static("phase_schema",
                   [] { return rebalance::bind::schema_rows<PhaseOptions>(); })
       .def("phases", [](const Self& self) { return to_specs(self->value.phases()); })

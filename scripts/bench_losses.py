@@ -6,6 +6,7 @@ against the peers measured in the same run (float32, one thread by default):
            torch.sigmoid pass (the memory-traffic floor)
   softmax: torch.nn.functional.cross_entropy (ours computes the focal loss, gamma = 2) and a
            plain-PyTorch softmax focal loss under torch.compile
+  LDAM:    the plain-PyTorch LDAM loss (one_hot, margins, scale, F.cross_entropy)
 
 Prints markdown tables; ratio = peer time / our time (> 1: we are faster). --no-compile skips
 the compiled peers (each shape compiles once, outside the timing).
@@ -81,6 +82,13 @@ def plain_softmax_focal(x, y, gamma=2.0):
     """The softmax focal loss as a user writes it in a few lines of PyTorch (mean over rows)."""
     logp_t = F.log_softmax(x, dim=1).gather(1, y[:, None]).squeeze(1)
     return (-((1 - logp_t.exp()) ** gamma) * logp_t).mean()
+
+
+def plain_ldam(x, y, margins, scale):
+    """LDAM as a user writes it in PyTorch (Cao et al.'s reference code): cross-entropy of
+    scale * (x - margins[y] at the target column)."""
+    adjusted = x - F.one_hot(y, x.shape[1]).to(x.dtype) * margins
+    return F.cross_entropy(scale * adjusted, y)
 
 
 def fwd_bwd(loss_fn, x):
@@ -185,6 +193,24 @@ def main():
               f"{compiled_cell} | {ours_fwd * 1e3:.2f} | {ratio(peer_fwd, ours_fwd)} | "
               f"{saved_bytes(lambda: ours(x)) / nbytes:.2f} | "
               f"{saved_bytes(lambda: peer(x)) / nbytes:.2f} |")
+
+    print("\n| LDAM (s = 30) | ours fwd+bwd | plain-PyTorch LDAM eager | ours saved / logits | "
+          "peer saved / logits |")
+    print("|---|---|---|---|---|")
+    for shape in softmax_shapes:
+        x = torch.randn(shape, device=device, requires_grad=True)
+        y = torch.randint(0, shape[1], shape[:1], device=device)
+        margins = torch.ops.rebalance.ldam_margins(torch.arange(1, shape[1] + 1) * 10, 0.5)
+        margins = margins.to(device)
+        ours = lambda z: torch.ops.rebalance.ldam_loss(z, y, margins, 30.0, None, "mean", -100)
+        peer = lambda z: plain_ldam(z, y, margins, 30.0)
+        ours_t = time_fn(fwd_bwd(ours, x), device, args.repeat)
+        peer_t = time_fn(fwd_bwd(peer, x), device, args.repeat)
+        nbytes = x.numel() * x.element_size()
+        print(f"| {shape_name(shape)} | {ours_t * 1e3:.2f} | {ratio(peer_t, ours_t)} | "
+              f"{saved_bytes(lambda: ours(x)) / nbytes:.2f} | "
+              f"{saved_bytes(lambda: peer(x)) / nbytes:.2f} |")
+
 
 if __name__ == "__main__":
     main()

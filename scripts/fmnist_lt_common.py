@@ -15,6 +15,7 @@ import torch.nn.functional as F
 
 DATA_DIR = "/usr/share/datasets/fashion-mnist"
 NUM_CLASSES = 10
+PROFILES = ["exp", "step", "balanced", "balanced_step"]  # long_tail_counts' class-count profiles
 
 
 def load_split(data_dir, prefix):
@@ -34,13 +35,20 @@ def load_split(data_dir, prefix):
 
 
 def long_tail_counts(ratio, profile="exp", per_class=5000, classes=NUM_CLASSES):
-    """n_c = floor(per_class * ratio^(-c/(C-1))) ("exp") or per_class / per_class/ratio ("step")."""
+    """n_c = floor(per_class * ratio^(-c/(C-1))) ("exp"), per_class / per_class/ratio ("step"),
+    or the exp ("balanced") or step ("balanced_step") profile's total split equally, the first
+    classes taking the remainder (the balanced-data upper bound with as many images)."""
+    if profile in ("balanced", "balanced_step"):
+        skewed = "exp" if profile == "balanced" else "step"
+        total = sum(long_tail_counts(ratio, skewed, per_class, classes))
+        return [total // classes + (c < total % classes) for c in range(classes)]
     if profile == "exp":
         counts = [per_class * ratio ** (-c / max(classes - 1, 1)) for c in range(classes)]
     elif profile == "step":
         counts = [per_class if c < classes // 2 else per_class / ratio for c in range(classes)]
     else:
-        raise ValueError(f"fmnist: profile must be exp or step, got {profile}")
+        raise ValueError(f"fmnist: profile must be exp, step, balanced or balanced_step, got "
+                         f"{profile}")
     return [max(1, int(math.floor(n))) for n in counts]
 
 

@@ -12,7 +12,8 @@ construction, CNN, optimizer and optimizer-step budget as examples/fmnist_lt.cpp
               at LR x 0.1 for the last quarter (by hand)
 
 Writes the same JSON as fmnist_lt (--json), so scripts/summarize_runs.py tables both.
-Usage: peers_fmnist_lt.py --strategy NAME [--seed 0] [--epochs 8] [--json FILE]
+Usage: peers_fmnist_lt.py --strategy NAME [--profile PROFILE] [--seed 0] [--epochs 8]
+                         [--json FILE]
 """
 
 import argparse
@@ -24,7 +25,8 @@ import torch.nn.functional as F
 from sklearn.metrics import balanced_accuracy_score, f1_score, recall_score
 
 from torchvision_compat import import_torchvision
-from fmnist_lt_common import DATA_DIR, Net, load_split, long_tail_counts, long_tail_split, predict
+from fmnist_lt_common import (DATA_DIR, PROFILES, Net, load_split, long_tail_counts,
+                              long_tail_split, predict)
 
 torchvision = import_torchvision()
 
@@ -53,6 +55,8 @@ def main():
     parser.add_argument("--strategy", choices=STRATEGIES, required=True)
     parser.add_argument("--data", default=DATA_DIR)
     parser.add_argument("--imbalance-ratio", type=float, default=100)
+    parser.add_argument("--profile", choices=PROFILES, default="exp",
+                        help="class counts (fmnist_lt_common.long_tail_counts)")
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--lr", type=float, default=0.05)
@@ -65,7 +69,7 @@ def main():
 
     images, labels = load_split(args.data, "train")
     test_x, test_y = load_split(args.data, "t10k")
-    counts = long_tail_counts(args.imbalance_ratio)
+    counts = long_tail_counts(args.imbalance_ratio, args.profile)
     train_idx, val_idx = long_tail_split(labels, counts, args.seed)
     train_x, train_y = images[train_idx], labels[train_idx]
     val_x, val_y = images[val_idx], labels[val_idx]
@@ -140,7 +144,8 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"strategy": f"peer_{args.strategy}", "seed": args.seed,
-                       "imbalance_ratio": args.imbalance_ratio, "steps": total_steps,
+                       "imbalance_ratio": args.imbalance_ratio, "profile": args.profile,
+                       "steps": total_steps,
                        "seconds": seconds, "test": test, "val_macro_f1": val_curve,
                        "train_counts": counts}, f)
 

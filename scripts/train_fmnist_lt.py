@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The Fashion-MNIST-LT recipe of examples/fmnist_lt.cpp, from Python through ``import rebalance``:
 the same split, CNN, optimizer, step budget and strategies, with rebalance.AdaptiveSampler,
-PhaseScheduler, ClassMetrics, class_weights / DynamicClassWeights and SoftmaxFocalLoss. The
+PhaseScheduler, ClassMetrics, class_weights / DynamicClassWeights and the strategy's loss
+(SoftmaxFocalLoss, LogitAdjustedCrossEntropyLoss or LDAMLoss). The
 model and the loss train as TorchScript (torch.jit.script) and are saved with --save-dir, so
 the C++ example can evaluate them:
 
@@ -28,9 +29,9 @@ import torch.distributed as dist
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugin" / "python"))
 import rebalance  # noqa: E402
-from fmnist_lt_common import (DATA_DIR, NUM_CLASSES, Net, average_gradients,  # noqa: E402
-                              broadcast_parameters, init_distributed, load_split,
-                              long_tail_counts, long_tail_split)
+from fmnist_lt_common import (DATA_DIR, NUM_CLASSES, PROFILES, Net,  # noqa: E402
+                              average_gradients, broadcast_parameters, init_distributed,
+                              load_split, long_tail_counts, long_tail_split)
 
 def make_phases(name, epochs, total_steps):
     """The strategy's phases (the one table: csrc/rebalance/schedule/strategies.cpp) with epoch
@@ -39,14 +40,33 @@ def make_phases(name, epochs, total_steps):
     return [rebalance.schedule.parse_phase(spec) for spec in specs], gamma
 
 
-def evaluate(model, x, y, metrics, rank=0, world=1):
-    """The report of x, y: each rank scores rows rank::world, the counts are all-reduced."""
+def make_loss(name, counts, weight):
+    """The strategy's loss (Strategy::loss in the one table) with class weight `weight`, scripted;
+    and the offset its logits get at evaluation (-posthoc_tau * log prior, or None)."""
+    kind, p = torch.classes.rebalance.PhaseScheduler.strategy_loss(name)
+    counts = torch.tensor(counts)
+    log_prior = rebalance.log_prior_from_counts(counts).float()
+    if kind == "logit_adjusted":
+        loss = rebalance.LogitAdjustedCrossEntropyLoss(log_prior, tau=p["tau"], class_weight=weight)
+    elif kind == "ldam":
+        margins = rebalance.ldam_margins(counts, p["ldam_max_margin"]).float()
+        loss = rebalance.LDAMLoss(margins, scale=p["ldam_scale"], class_weight=weight)
+    else:
+        loss = rebalance.SoftmaxFocalLoss(gamma=p["gamma"], class_weight=weight)
+    offset = -p["posthoc_tau"] * log_prior if p["posthoc_tau"] != 0 else None
+    return torch.jit.script(loss), offset
+
+
+def evaluate(model, x, y, metrics, rank=0, world=1, offset=None):
+    """The report of x, y: each rank scores rows rank::world, the counts are all-reduced; the
+    logits get `offset` (post-hoc logit adjustment) when given."""
     metrics.reset()
     model.eval()
     x, y = x[rank::world], y[rank::world]
     with torch.no_grad():
         for i in range(0, len(x), 1000):
-            metrics.update(model(x[i:i + 1000]), y[i:i + 1000])
+            logits = model(x[i:i + 1000])
+            metrics.update(logits if offset is None else logits + offset, y[i:i + 1000])
     model.train()
     if world > 1:
         rebalance.all_reduce_metrics(metrics)
@@ -60,7 +80,7 @@ def main():
                         choices=torch.classes.rebalance.PhaseScheduler.strategy_names())
     parser.add_argument("--data", default=DATA_DIR)
     parser.add_argument("--imbalance-ratio", type=float, default=100)
-    parser.add_argument("--profile", choices=["exp", "step"], default="exp")
+    parser.add_argument("--profile", choices=PROFILES, default="exp")
     parser.add_argument("--per-class", type=int, default=5000)
     parser.add_argument("--val-per-class", type=int, default=100)
     parser.add_argument("--epochs", type=int, default=8)
@@ -70,7 +90,8 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--json")
-    parser.add_argument("--save-dir", help="write the scripted model.pt and loss.pt here")
+    parser.add_argument("--save-dir", help="write the scripted model.pt and loss.pt here (the "
+                        "model's raw logits: logit_adjusted's post-hoc offset is not in it)")
     args = parser.parse_args()
     if args.threads > 0:
         torch.set_num_threads(args.threads)
@@ -93,7 +114,7 @@ def main():
         f"(counts {'/'.join(map(str, counts))}), {total_steps} steps of {args.batch_size}"
         f"{f' ({world} ranks of {local_batch})' if world > 1 else ''}")
 
-    phases, gamma = make_phases(args.strategy, args.epochs, total_steps)
+    phases, _ = make_phases(args.strategy, args.epochs, total_steps)
     scheduler = rebalance.make_scheduler(phases)
     model = torch.jit.script(Net())
     if world > 1:
@@ -115,7 +136,9 @@ def main():
             weight = dynamic.weights()
         else:
             weight = rebalance.class_weights(counts_t, weighting).float()
-        return torch.jit.script(rebalance.SoftmaxFocalLoss(gamma=gamma, class_weight=weight))
+        return make_loss(args.strategy, counts, weight)[0]
+
+    offset = make_loss(args.strategy, counts, None)[1]
 
     step, epoch, phase_seen, best_state, loss_fn = 0, 0, -1, None, None
     val_curve, draws, decisions, first_shard = [], [], [], None
@@ -151,7 +174,7 @@ def main():
             step += 1
             if scheduler.on_step() or step >= total_steps:
                 break
-        report = evaluate(model, val_x, val_y, val_metrics, rank, world)
+        report = evaluate(model, val_x, val_y, val_metrics, rank, world, offset)
         macro_f1 = float(report["macro_f1"])
         val_curve.append(macro_f1)
         sampler.update(report["f1"])
@@ -168,7 +191,7 @@ def main():
               f"{' (best)' if is_best else ''}  {elapsed:.0f}s elapsed, ETA "
               f"{elapsed / step * (total_steps - step):.0f}s", flush=True)
     model.load_state_dict(best_state)
-    report = evaluate(model, test_x, test_y, test_metrics, rank, world)
+    report = evaluate(model, test_x, test_y, test_metrics, rank, world, offset)
     seconds = time.time() - start
     ranks = {"world_size": world, "decisions": [decisions], "first_epoch_shards": [first_shard]}
     if world > 1:

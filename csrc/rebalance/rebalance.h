@@ -3,8 +3,10 @@
 /// Umbrella header of the rebalance C++ library.
 #include "rebalance/metrics/class_metrics.h"
 #include "rebalance/nn/focal_loss.h"
+#include "rebalance/nn/ldam_loss.h"
 #include "rebalance/ops/checks.h"
 #include "rebalance/ops/confusion_matrix.h"
+#include "rebalance/ops/ldam_loss.h"
 #include "rebalance/ops/sigmoid_focal_loss.h"
 #include "rebalance/ops/softmax_focal_loss.h"
 #include "rebalance/resampling/cluster_centroids.h"

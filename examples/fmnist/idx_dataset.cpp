@@ -68,6 +68,16 @@ Split load_split(const std::string& dir, const std::string& prefix) {
 std::vector<int64_t> long_tail_counts(int64_t num_classes, int64_t per_class, double ratio,
                                       const std::string& profile) {
   if (ratio < 1) throw std::invalid_argument("fmnist: imbalance ratio must be >= 1");
+  if (profile == "balanced" || profile == "balanced_step") {
+    // The exp (step) profile's total, split equally; the first classes take the remainder.
+    const auto skewed =
+        long_tail_counts(num_classes, per_class, ratio, profile == "balanced" ? "exp" : "step");
+    int64_t total = 0;
+    for (const int64_t n : skewed) total += n;
+    std::vector<int64_t> counts(num_classes, total / num_classes);
+    for (int64_t c = 0; c < total % num_classes; ++c) ++counts[c];
+    return counts;
+  }
   std::vector<int64_t> counts(num_classes);
   for (int64_t c = 0; c < num_classes; ++c) {
     double n;
@@ -76,7 +86,8 @@ std::vector<int64_t> long_tail_counts(int64_t num_classes, int64_t per_class, do
     } else if (profile == "step") {
       n = c < num_classes / 2 ? per_class : per_class / ratio;
     } else {
-      throw std::invalid_argument("fmnist: profile must be exp or step, got " + profile);
+      throw std::invalid_argument(
+          "fmnist: profile must be exp, step, balanced or balanced_step, got " + profile);
     }
     counts[c] = std::max<int64_t>(1, static_cast<int64_t>(std::floor(n)));
   }

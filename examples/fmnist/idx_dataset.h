@@ -18,7 +18,9 @@ Split load_split(const std::string& dir, const std::string& prefix);
 
 /// Per-class sample counts of a long-tailed split of `per_class` images per class:
 /// "exp": n_c = per_class * ratio^(-c / (C - 1)); "step": the first half of the classes keep
-/// per_class, the rest per_class / ratio. Every class keeps at least one sample.
+/// per_class, the rest per_class / ratio; "balanced" ("balanced_step"): the exp (step) profile's
+/// total split equally, the first total % C classes one more (the balanced upper bound with as
+/// many images). Every class keeps at least one sample.
 std::vector<int64_t> long_tail_counts(int64_t num_classes, int64_t per_class, double ratio,
                                       const std::string& profile);
 

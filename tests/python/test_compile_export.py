@@ -56,6 +56,8 @@ def loss_modules():
                                                       class_weight=weight)),
         "logit_adjusted": rebalance.LogitAdjustedCrossEntropyLoss(log_prior, tau=1.0,
                                                                   class_weight=weight),
+        "ldam": rebalance.LDAMLoss(rebalance.ldam_margins(log_prior.exp() * 1000), scale=2.0,
+                                   class_weight=weight),
     }
 
 
@@ -73,7 +75,7 @@ def train_step(forward):
     return step
 
 
-@pytest.mark.parametrize("name", ["softmax", "sigmoid", "logit_adjusted"])
+@pytest.mark.parametrize("name", ["softmax", "sigmoid", "logit_adjusted", "ldam"])
 def test_compiled_training_matches_eager(name):
     torch._dynamo.reset()
     torch.manual_seed(0)
@@ -97,7 +99,7 @@ def test_compiled_training_matches_eager(name):
         compiled_opt.step()
 
 
-@pytest.mark.parametrize("name", ["softmax", "sigmoid", "logit_adjusted"])
+@pytest.mark.parametrize("name", ["softmax", "sigmoid", "logit_adjusted", "ldam"])
 def test_compiled_step_has_no_graph_break(name):
     torch._dynamo.reset()
     model = SmallCNN()
@@ -161,7 +163,7 @@ class ModelWithLoss(torch.nn.Module):
         return self.loss(self.model(x), y)
 
 
-@pytest.mark.parametrize("name", ["softmax", "logit_adjusted"])
+@pytest.mark.parametrize("name", ["softmax", "logit_adjusted", "ldam"])
 def test_export_of_a_module_calling_the_loss(name):
     torch.manual_seed(0)
     module = ModelWithLoss(loss_modules()[name])

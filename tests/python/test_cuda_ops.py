@@ -206,6 +206,25 @@ def test_softmax_errors_match_cpu():
         torch.ops.rebalance.softmax_focal_loss(x, y.int(), 2.0, None, "mean", -100, 0.0)
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_ldam_matches_cpu(dtype, reduction):
+    torch.manual_seed(8)
+    x = torch.randn(257, 10, dtype=dtype) * 2
+    y = torch.randint(0, 10, (257,))
+    y[::9] = -100
+    margins = torch.ops.rebalance.ldam_margins(torch.arange(1, 11) * 37, 0.5).to(dtype)
+    w = torch.rand(10, dtype=dtype) + 0.5
+    cpu, gpu = both_devices(
+        lambda z, t, m, cw: torch.ops.rebalance.ldam_loss(z, t, m, 4.0, cw, reduction, -100),
+        x, y, margins, w)
+    assert_close(gpu[0], cpu[0], dtype)
+    assert_close(gpu[1], cpu[1], dtype)
+    with pytest.raises(ValueError, match="ldam_loss: margins must be finite"):
+        torch.ops.rebalance.ldam_loss(x.cuda(), y.cuda(), torch.full((10,), float("nan"),
+                                                                     device="cuda"))
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", [(300, 5), (300, 40), (50, 100), (4, 6, 7, 3), (9,)])
 def test_confusion_matrix_logits_match_cpu(dtype, shape):

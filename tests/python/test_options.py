@@ -112,3 +112,10 @@ def test_strategy_table_is_read_from_cpp():
         1.0, "effective_number", 100, 0)
     with pytest.raises(ValueError, match="unknown strategy 'bogus'"):
         RC.PhaseScheduler.strategy("bogus", 8, 0)
+    kind, params = RC.PhaseScheduler.strategy_loss("ldam_drw")
+    assert kind == "ldam" and params["ldam_max_margin"] == 0.5 and params["ldam_scale"] > 0
+    kind, params = RC.PhaseScheduler.strategy_loss("logit_adjusted")
+    assert (kind, params["gamma"], params["posthoc_tau"]) == ("softmax_focal", 0.0, 1.0)
+    kind, params = RC.PhaseScheduler.strategy_loss("balanced_softmax")
+    assert (kind, params["tau"], params["posthoc_tau"]) == ("logit_adjusted", 1.0, 0.0)
+    assert RC.PhaseScheduler.strategy_loss("recommended")[1]["gamma"] == 1.0

@@ -59,7 +59,8 @@ def uninterrupted(tmp_path_factory):
     return result
 
 
-@pytest.mark.parametrize("seed, ratio, profile", [(0, 100, "exp"), (3, 10, "step")])
+@pytest.mark.parametrize("seed, ratio, profile", [(0, 100, "exp"), (3, 10, "step"),
+                                                  (1, 100, "balanced"), (2, 10, "balanced_step")])
 def test_cpp_split_is_the_python_split(tmp_path, seed, ratio, profile):
     run("--dump-split", str(tmp_path / "split.json"), "--seed", str(seed), "--imbalance-ratio",
         str(ratio), "--profile", profile, "--steps", "1", "--per-class", "300", "--threads", "1")
@@ -70,6 +71,48 @@ def test_cpp_split_is_the_python_split(tmp_path, seed, ratio, profile):
     assert cpp["train"] == train.tolist()
     assert cpp["val"] == val.tolist()
     assert torch.bincount(labels[train], minlength=10).tolist() == counts
+    if profile.startswith("balanced"):  # as many images as the skewed profile, equally spread
+        skewed = long_tail_counts(ratio, "exp" if profile == "balanced" else "step", per_class=300)
+        assert sum(counts) == sum(skewed) and max(counts) - min(counts) <= 1
+
+
+@pytest.mark.parametrize("strategy", ["logit_adjusted", "balanced_softmax", "ldam_drw"])
+def test_literature_baselines_train_in_both_recipes(tmp_path, strategy):
+    args = ["--strategy", strategy, *SMALL[:4], "--steps", "30", "--threads", "1"]
+    run(*args, "--json", str(tmp_path / "cpp.json"), "--label", f"cpp_{strategy}")
+    cpp = read(tmp_path / "cpp.json")
+    assert cpp["strategy"] == f"cpp_{strategy}" and cpp["steps"] == 30
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "train_fmnist_lt.py"), *args, "--json",
+         str(tmp_path / "py.json")], capture_output=True, text=True, timeout=300,
+        env=dict(os.environ, PYTHONPATH=str(ROOT / "plugin" / "python")))
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert read(tmp_path / "py.json")["steps"] == 30
+
+
+def test_python_recipe_losses_follow_the_strategy_table():
+    import train_fmnist_lt
+    counts = [400, 100, 20]
+    log_prior = torch.log(torch.tensor(counts, dtype=torch.float64) / sum(counts)).float()
+    g = torch.Generator().manual_seed(0)
+    logits, target = torch.randn(16, 3, generator=g), torch.randint(0, 3, (16,), generator=g)
+    ce = torch.nn.functional.cross_entropy
+    # logit_adjusted: cross-entropy in training, logits - log prior at evaluation (post hoc).
+    loss, offset = train_fmnist_lt.make_loss("logit_adjusted", counts, None)
+    torch.testing.assert_close(loss(logits, target), ce(logits, target))
+    torch.testing.assert_close(offset, -log_prior)
+    # balanced_softmax: cross-entropy of logits + log prior, plain logits at evaluation.
+    loss, offset = train_fmnist_lt.make_loss("balanced_softmax", counts, None)
+    torch.testing.assert_close(loss(logits, target), ce(logits + log_prior, target))
+    assert offset is None
+    # ldam_drw: LDAM with the table's margin and scale, and the phase's class weight.
+    kind, p = torch.classes.rebalance.PhaseScheduler.strategy_loss("ldam_drw")
+    weight = torch.tensor([0.5, 1.0, 2.0])
+    loss, offset = train_fmnist_lt.make_loss("ldam_drw", counts, weight)
+    margins = p["ldam_max_margin"] * (torch.tensor(counts) / min(counts)) ** -0.25
+    adjusted = p["ldam_scale"] * (logits - torch.nn.functional.one_hot(target, 3) * margins)
+    assert kind == "ldam" and offset is None
+    torch.testing.assert_close(loss(logits, target), ce(adjusted, target, weight=weight))
 
 
 # Stopping right after a phase's last epoch (recommended: 3, dynamic: 1) resumes into a phase

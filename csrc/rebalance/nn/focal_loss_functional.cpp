@@ -7,13 +7,19 @@
 namespace rebalance {
 namespace nn {
 namespace functional {
-namespace {
+namespace detail {
 
 const char* reduction_name(const FocalLossOptions::reduction_t& reduction) {
   if (rebalance::get_if<torch::enumtype::kNone>(&reduction)) return "none";
   if (rebalance::get_if<torch::enumtype::kSum>(&reduction)) return "sum";
   return "mean";
 }
+
+} // namespace detail
+
+namespace {
+
+using detail::reduction_name;
 
 rebalance::optional<torch::Tensor> optional_weight(const torch::Tensor& weight) {
   if (!weight.defined()) return rebalance::nullopt;

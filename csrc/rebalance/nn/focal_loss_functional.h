@@ -17,6 +17,12 @@ torch::Tensor sigmoid_focal_loss(const torch::Tensor& input, const torch::Tensor
 torch::Tensor softmax_focal_loss(const torch::Tensor& input, const torch::Tensor& target,
                                  const FocalLossOptions& options = {});
 
+namespace detail {
+
+/// The op's reduction argument ("none", "mean", "sum") of a LibTorch-style reduction option.
+const char* reduction_name(const FocalLossOptions::reduction_t& reduction);
+
+} // namespace detail
 } // namespace functional
 } // namespace nn
 } // namespace rebalance

@@ -15,7 +15,7 @@ const std::vector<std::string>& strategy_names() {
   static const std::vector<std::string> names = {
       "ce", "weighted_ce", "focal", "cb_focal", "balanced_sampling", "sqrt_sampling",
       "adaptive_sampling", "dynamic_weights", "undersample_then_finetune", "drw", "drs", "crt",
-      "dynamic", "recommended"};
+      "dynamic", "recommended", "logit_adjusted", "balanced_softmax", "ldam_drw"};
   return names;
 }
 
@@ -31,6 +31,21 @@ Strategy make_strategy(const std::string& name, int64_t epochs) {
   if (name == "sqrt_sampling") return single(PhaseOptions().sampling("power"), 0);
   if (name == "adaptive_sampling") return single(PhaseOptions().sampling("dynamic"), 0);
   if (name == "dynamic_weights") return single(PhaseOptions().weighting("dynamic"), 0);
+  if (name == "logit_adjusted") {
+    Strategy s = single(PhaseOptions(), 0);
+    s.posthoc_tau = 1;
+    return s;
+  }
+  if (name == "balanced_softmax") {
+    Strategy s = single(PhaseOptions(), 0);
+    s.loss = "logit_adjusted";
+    return s;
+  }
+  if (name == "ldam_drw") {
+    Strategy s{preset("drw", epochs, 1), 0};
+    s.loss = "ldam";
+    return s;
+  }
   const auto& presets = preset_names();
   if (name != "standard" && std::find(presets.begin(), presets.end(), name) != presets.end()) {
     const double ratio = name == "undersample_then_finetune" ? 3 : 1;

@@ -11,21 +11,41 @@
 namespace rebalance {
 namespace schedule {
 
-/// A training strategy: a PhaseScheduler schedule and the loss it trains with.
+/// A training strategy: a PhaseScheduler schedule, the loss it trains with and how it reads the
+/// logits at validation and test. A phase's weighting is the loss's class_weight.
 struct Strategy {
   /// Phases over the nominal number of epochs (to_step_budget turns them into step budgets).
   std::vector<PhaseOptions> phases;
-  /// Focal gamma of the softmax focal loss; 0 trains with torch's cross-entropy.
+  /// Focal gamma of the "softmax_focal" loss; 0 trains with torch's cross-entropy.
   double gamma = 0;
+  /// The loss: "softmax_focal" (rebalance::softmax_focal_loss with gamma), "logit_adjusted"
+  /// (rebalance::logit_adjusted_cross_entropy with tau and the train split's log prior) or
+  /// "ldam" (rebalance::ldam_loss with ldam_margins(counts, ldam_max_margin), ldam_scale).
+  std::string loss = "softmax_focal";
+  /// tau of the "logit_adjusted" loss (1: balanced softmax, Ren et al. 2020).
+  double tau = 1;
+  /// Post-hoc logit adjustment (Menon et al. 2021): validation and test predict with
+  /// argmax(logits - posthoc_tau * log prior); 0 predicts with argmax(logits).
+  double posthoc_tau = 0;
+  /// Largest LDAM margin (Cao et al. 2019: 0.5).
+  double ldam_max_margin = 0.5;
+  /// LDAM logit scale s. Cao et al. use 30 with a normalized last layer; the examples' CNN ends
+  /// in a plain linear layer, whose logits are already large: s was picked on the validation
+  /// split (README, Fashion-MNIST-LT).
+  double ldam_scale = 1;
 };
+
 
 /// The strategy names, in the order --help lists them.
 const std::vector<std::string>& strategy_names();
 
 /// The schedule of a named strategy over `epochs` nominal epochs: a single phase (ce,
 /// weighted_ce, focal, cb_focal, balanced_sampling, sqrt_sampling, adaptive_sampling,
-/// dynamic_weights) or a preset (presets.h; undersample_then_finetune caps at 3x the smallest
-/// class, recommended trains with focal gamma 1). ValueError for an unknown name.
+/// dynamic_weights), a preset (presets.h; undersample_then_finetune caps at 3x the smallest
+/// class, recommended trains with focal gamma 1) or a literature baseline: logit_adjusted
+/// (cross-entropy, post-hoc adjustment with tau 1), balanced_softmax (the logit-adjusted loss
+/// with tau 1), ldam_drw (LDAM loss on the drw preset: effective-number weights in its last
+/// phase). ValueError for an unknown name.
 Strategy make_strategy(const std::string& name, int64_t epochs);
 
 /// Rewrites phases given in epochs as budgets of optimizer steps in the same proportions, so

@@ -16,9 +16,11 @@ from ._loader import find_library, load_library
 _LIBRARY_PATH = find_library()
 load_library(_LIBRARY_PATH)
 
-from .losses import SigmoidFocalLoss, SoftmaxFocalLoss  # noqa: E402
+from .losses import (LDAMLoss, SigmoidFocalLoss, SoftmaxFocalLoss, ldam_loss,  # noqa: E402
+                     ldam_margins)
 
-__all__ = ["SigmoidFocalLoss", "SoftmaxFocalLoss", "library_path"]
+__all__ = ["LDAMLoss", "SigmoidFocalLoss", "SoftmaxFocalLoss", "ldam_loss", "ldam_margins",
+           "library_path"]
 
 
 def library_path() -> str:
