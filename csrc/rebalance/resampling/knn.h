@@ -90,9 +90,10 @@ constexpr int64_t kTreeMaxFeatures = 12;
 bool knn_tree_may_apply(const KnnProblem& p);
 
 /// The search through a k-d tree over the references (exact float64 distances, ties to the
-/// lowest index: the result of knn_cpu). probe: first search a sample of 256 queries and give
-/// up (return false, outputs not written) if the tree measures more than 1/100 of the
-/// references per query, where the scan is cheaper.
+/// lowest index: the result of knn_cpu). probe: first answer up to 256 evenly spaced queries
+/// one by one and give up (return false; the caller runs the scan, which overwrites whatever
+/// was written) as soon as they have measured more than 1/100 of the references each on
+/// average, where the scan is cheaper.
 bool knn_tree(const KnnProblem& p, at::Tensor& out_d, at::Tensor& out_i, bool probe);
 
 /// The tree search for the queries `rows` only (the scan's unproven queries).

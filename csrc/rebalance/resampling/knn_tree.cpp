@@ -1,7 +1,7 @@
 // The CPU search of knn for few features: a k-d tree over the references, searched per query
-// with exact float64 distances. Where d is small the brute-force scan's cost (every pair) is
-// mostly wasted, and rows repeated many times (integer-valued tables) defeat its candidate-list
-// proof; the tree needs neither.
+// with exact float64 distances. Where d is small the scan's cost (every pair) is mostly wasted,
+// and a few rows of huge norm (they widen its rounding bound) or many near-ties defeat its
+// candidate-list proof; the tree needs neither.
 #include "rebalance/resampling/knn.h"
 
 #include "rebalance/resampling/exact_distance.h"
@@ -9,8 +9,8 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
-#include <cmath>
 #include <atomic>
+#include <cmath>
 #include <limits>
 #include <numeric>
 #include <utility>
@@ -212,6 +212,27 @@ int64_t search_rows(const KdTree& tree, const KnnProblem& p, const int64_t* rows
   return measured.load();
 }
 
+// Searches the sample queries one by one until they have measured more than `allowance`
+// references in all (then false: the scan is cheaper) or all are answered (true).
+template <typename scalar_t>
+bool probe_rows(const KdTree& tree, const KnnProblem& p, const std::vector<int64_t>& rows,
+                int64_t allowance, double* od, int64_t* oi) {
+  const int64_t d = p.q.size(1), k = p.k;
+  const scalar_t* q = p.q.data_ptr<scalar_t>();
+  const int64_t* self = p.self.defined() ? p.self.data_ptr<int64_t>() : nullptr;
+  std::vector<double> qi(static_cast<size_t>(d));
+  std::vector<std::pair<double, int64_t>> best;
+  std::vector<std::pair<int64_t, double>> stack;
+  int64_t measured = 0;
+  for (const int64_t i : rows) {
+    std::copy_n(q + i * d, d, qi.data());
+    measured += tree.search(qi.data(), k, self != nullptr ? self[i] : -1, od + i * k, oi + i * k,
+                            best, stack);
+    if (measured > allowance) return false;
+  }
+  return true;
+}
+
 } // namespace
 
 bool knn_tree_may_apply(const KnnProblem& p) {
@@ -233,24 +254,24 @@ bool knn_tree(const KnnProblem& p, at::Tensor& out_d, at::Tensor& out_i, bool pr
     double* od = out_d.data_ptr<double>();
     int64_t* oi = out_i.data_ptr<int64_t>();
     int64_t done = 0;
-    if (probe && nq > kProbeQueries) {
-      // A sample of evenly spaced queries (their results are kept) tells how many references
-      // the tree measures per query; it must beat the scan's cost of every reference.
-      std::vector<int64_t> sample;
-      const int64_t stride = nq / kProbeQueries;
-      for (int64_t t = 0; t < kProbeQueries; ++t) sample.push_back(rows[size_t(t * stride)]);
-      const int64_t measured =
-          search_rows<scalar_t>(tree, p, sample.data(), kProbeQueries, od, oi);
-      if (measured * kScanAdvantage > kProbeQueries * nr) {
+    if (probe) {
+      // Evenly spaced queries (their results are kept), one by one: the tree gives up as soon
+      // as they have measured more than 1/kScanAdvantage of the references each on average, so
+      // a search it does badly costs at most that before the scan takes over.
+      const int64_t count = std::min(nq, kProbeQueries);
+      const int64_t stride = nq / count;
+      std::vector<int64_t> sample(static_cast<size_t>(count));
+      for (int64_t t = 0; t < count; ++t) sample[size_t(t)] = rows[size_t(t * stride)];
+      if (!probe_rows<scalar_t>(tree, p, sample, count * nr / kScanAdvantage, od, oi)) {
         return;
       }
       std::vector<int64_t> rest;
-      rest.reserve(static_cast<size_t>(nq - kProbeQueries));
+      rest.reserve(static_cast<size_t>(nq - count));
       for (int64_t t = 0; t < nq; ++t) {
-        if (t % stride != 0 || t / stride >= kProbeQueries) rest.push_back(rows[size_t(t)]);
+        if (t % stride != 0 || t / stride >= count) rest.push_back(rows[size_t(t)]);
       }
       rows.swap(rest);
-      done = kProbeQueries;
+      done = count;
     }
     search_rows<scalar_t>(tree, p, rows.data(), nq - done, od, oi);
     searched = true;
