@@ -100,17 +100,9 @@ at::Tensor ldam_loss_impl(const at::Tensor& logits, const at::Tensor& target,
   const at::Tensor margin = margins.to(logits.scalar_type()).take(index) * has_margin * -scale;
   at::Tensor adjusted = logits * scale;
   adjusted.scatter_add_(class_dim, index.unsqueeze(class_dim), margin.unsqueeze(class_dim));
-  try {
-    return with_errors_named(op, "softmax_focal_loss", [&] {
-      return softmax_focal_loss(adjusted, target, /*gamma=*/0.0, class_weight, reduction,
-                                ignore_index, /*label_smoothing=*/0.0);
-    });
-  } catch (const c10::ValueError&) {
-    // Device margins are read only here, when the loss already failed (no sync otherwise).
-    TORCH_CHECK_VALUE(margins.detach().isfinite().all().item<bool>(), op,
-                      ": margins must be finite, got NaN or inf");
-    throw;
-  }
+  // Device margins are read only when the loss already failed (no sync otherwise).
+  return cross_entropy_of_adjusted(op, adjusted, target, class_weight, reduction, ignore_index,
+                                   margins, "margins");
 }
 
 } // namespace detail

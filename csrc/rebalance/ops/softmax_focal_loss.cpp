@@ -1,5 +1,6 @@
 #include "rebalance/ops/softmax_focal_loss.h"
 
+#include "rebalance/errors.h"
 #include "rebalance/ops/class_weight_check.h"
 
 #include <ATen/core/dispatch/Dispatcher.h>
@@ -79,6 +80,23 @@ at::Tensor softmax_focal_loss_no_grad(const at::Tensor& logits, const at::Tensor
   return std::get<0>(softmax_focal_loss_forward(logits, target, gamma, class_weight, reduction,
                                                 ignore_index, label_smoothing,
                                                 /*compute_grad=*/false));
+}
+
+at::Tensor cross_entropy_of_adjusted(const char* op, const at::Tensor& adjusted,
+                                     const at::Tensor& target,
+                                     const rebalance::optional<at::Tensor>& class_weight,
+                                     rebalance::string_view reduction, int64_t ignore_index,
+                                     const at::Tensor& addend, const char* addend_name) {
+  try {
+    return with_errors_named(op, "softmax_focal_loss", [&] {
+      return softmax_focal_loss(adjusted, target, /*gamma=*/0.0, class_weight, reduction,
+                                ignore_index, /*label_smoothing=*/0.0);
+    });
+  } catch (const c10::ValueError&) {
+    TORCH_CHECK_VALUE(addend.detach().isfinite().all().item<bool>(), op, ": ", addend_name,
+                      " must be finite, got NaN or inf");
+    throw;
+  }
 }
 
 } // namespace detail

@@ -51,5 +51,15 @@ at::Tensor softmax_focal_loss_no_grad(const at::Tensor& logits, const at::Tensor
                                       rebalance::string_view reduction, int64_t ignore_index,
                                       double label_smoothing);
 
+/// Cross-entropy (softmax_focal_loss at gamma 0, no smoothing) of logits another loss adjusted,
+/// for the losses built on it (logit-adjusted, LDAM): errors name `op`. If the loss rejects a
+/// value, `addend` (what the caller added to the logits, read only then: no host sync on the
+/// training path) must be finite, else the error names it as `addend_name`.
+at::Tensor cross_entropy_of_adjusted(const char* op, const at::Tensor& adjusted,
+                                     const at::Tensor& target,
+                                     const rebalance::optional<at::Tensor>& class_weight,
+                                     rebalance::string_view reduction, int64_t ignore_index,
+                                     const at::Tensor& addend, const char* addend_name);
+
 } // namespace detail
 } // namespace rebalance

@@ -59,16 +59,8 @@ at::Tensor logit_adjusted_cross_entropy_impl(const at::Tensor& logits, const at:
   const at::Tensor adjusted = logits + log_prior.to(logits.scalar_type()).view_symint(shape) * tau;
   // A non-finite log prior makes the adjusted logits non-finite, which the loss's own value
   // check reports; only then is log_prior read (no host sync on the training path).
-  try {
-    return with_errors_named(op, "softmax_focal_loss", [&] {
-      return softmax_focal_loss(adjusted, target, /*gamma=*/0.0, class_weight, reduction,
-                                ignore_index, /*label_smoothing=*/0.0);
-    });
-  } catch (const c10::ValueError&) {
-    TORCH_CHECK_VALUE(log_prior.detach().isfinite().all().item<bool>(), op,
-                      ": log_prior must be finite, got NaN or inf");
-    throw;
-  }
+  return cross_entropy_of_adjusted(op, adjusted, target, class_weight, reduction, ignore_index,
+                                   log_prior, "log_prior");
 }
 
 } // namespace detail
