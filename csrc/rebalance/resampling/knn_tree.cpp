@@ -9,7 +9,6 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -188,28 +187,42 @@ class KdTree {
   std::vector<Node> nodes_;
 };
 
-// Searches the queries rows[begin..end) (indices into p.q) and returns the references measured.
+// One thread's searches of p's queries: writes query i's row of the outputs and returns how
+// many references it measured (the buffers are reused from query to query).
 template <typename scalar_t>
-int64_t search_rows(const KdTree& tree, const KnnProblem& p, const int64_t* rows, int64_t count,
-                    double* od, int64_t* oi) {
-  const int64_t d = p.q.size(1), k = p.k;
-  const scalar_t* q = p.q.data_ptr<scalar_t>();
-  const int64_t* self = p.self.defined() ? p.self.data_ptr<int64_t>() : nullptr;
-  std::atomic<int64_t> measured{0};
+class QuerySearch {
+ public:
+  QuerySearch(const KdTree& tree, const KnnProblem& p, double* od, int64_t* oi)
+      : tree_(tree), q_(p.q.data_ptr<scalar_t>()),
+        self_(p.self.defined() ? p.self.data_ptr<int64_t>() : nullptr), d_(p.q.size(1)), k_(p.k),
+        od_(od), oi_(oi), qi_(static_cast<size_t>(d_)) {}
+
+  int64_t operator()(int64_t i) {
+    std::copy_n(q_ + i * d_, d_, qi_.data());
+    return tree_.search(qi_.data(), k_, self_ != nullptr ? self_[i] : -1, od_ + i * k_,
+                        oi_ + i * k_, best_, stack_);
+  }
+
+ private:
+  const KdTree& tree_;
+  const scalar_t* q_;
+  const int64_t* self_;
+  int64_t d_, k_;
+  double* od_;
+  int64_t* oi_;
+  std::vector<double> qi_;
+  std::vector<std::pair<double, int64_t>> best_;
+  std::vector<std::pair<int64_t, double>> stack_;
+};
+
+// Searches the queries rows[0..count) (indices into p.q) in parallel.
+template <typename scalar_t>
+void search_rows(const KdTree& tree, const KnnProblem& p, const int64_t* rows, int64_t count,
+                 double* od, int64_t* oi) {
   at::parallel_for(0, count, 64, [&](int64_t begin, int64_t end) {
-    std::vector<double> qi(static_cast<size_t>(d));
-    std::vector<std::pair<double, int64_t>> best;
-    std::vector<std::pair<int64_t, double>> stack;
-    int64_t local = 0;
-    for (int64_t t = begin; t < end; ++t) {
-      const int64_t i = rows[t];
-      std::copy_n(q + i * d, d, qi.data());
-      local += tree.search(qi.data(), k, self != nullptr ? self[i] : -1, od + i * k, oi + i * k,
-                           best, stack);
-    }
-    measured += local;
+    QuerySearch<scalar_t> search(tree, p, od, oi);
+    for (int64_t t = begin; t < end; ++t) search(rows[t]);
   });
-  return measured.load();
 }
 
 // Searches the sample queries one by one until they have measured more than `allowance`
@@ -217,17 +230,10 @@ int64_t search_rows(const KdTree& tree, const KnnProblem& p, const int64_t* rows
 template <typename scalar_t>
 bool probe_rows(const KdTree& tree, const KnnProblem& p, const std::vector<int64_t>& rows,
                 int64_t allowance, double* od, int64_t* oi) {
-  const int64_t d = p.q.size(1), k = p.k;
-  const scalar_t* q = p.q.data_ptr<scalar_t>();
-  const int64_t* self = p.self.defined() ? p.self.data_ptr<int64_t>() : nullptr;
-  std::vector<double> qi(static_cast<size_t>(d));
-  std::vector<std::pair<double, int64_t>> best;
-  std::vector<std::pair<int64_t, double>> stack;
+  QuerySearch<scalar_t> search(tree, p, od, oi);
   int64_t measured = 0;
   for (const int64_t i : rows) {
-    std::copy_n(q + i * d, d, qi.data());
-    measured += tree.search(qi.data(), k, self != nullptr ? self[i] : -1, od + i * k, oi + i * k,
-                            best, stack);
+    measured += search(i);
     if (measured > allowance) return false;
   }
   return true;
