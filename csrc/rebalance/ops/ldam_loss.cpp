@@ -66,26 +66,13 @@ at::Tensor ldam_loss_impl(const at::Tensor& logits, const at::Tensor& target,
                           const rebalance::optional<at::Tensor>& class_weight,
                           rebalance::string_view reduction, int64_t ignore_index) {
   constexpr const char* op = "ldam_loss";
-  TORCH_CHECK_TYPE(at::isFloatingType(logits.scalar_type()), op,
-                   ": logits must be a floating-point tensor, got ", logits.scalar_type());
-  TORCH_CHECK_VALUE(logits.dim() >= 1, op,
-                    ": logits must be (N, C, d1, ...) or (C), got a 0-dim tensor");
+  const int64_t class_dim = check_per_class_adjustment(op, logits, margins, "margins");
   TORCH_CHECK_TYPE(target.scalar_type() == at::kLong, op,
                    ": target must be int64 class indices, got ", target.scalar_type());
   TORCH_CHECK_VALUE(target.dim() == logits.dim() - 1, op,
                     ": target must have shape (N, d1, ...) for logits (N, C, d1, ...) (or () for "
                     "logits (C)); got logits ", logits.sym_sizes(), " and target ",
                     target.sym_sizes());
-  const int64_t class_dim = logits.dim() == 1 ? 0 : 1;
-  // Symbolic sizes: the op decomposes inside torch.compile / torch.export traces.
-  const c10::SymInt C = logits.sym_size(class_dim);
-  TORCH_CHECK_TYPE(at::isFloatingType(margins.scalar_type()), op,
-                   ": margins must be a floating-point tensor, got ", margins.scalar_type());
-  TORCH_CHECK_VALUE(margins.dim() == 1 && margins.sym_numel() == C, op,
-                    ": margins must be 1-D with ", C, " entries (one per class), got shape ",
-                    margins.sym_sizes());
-  TORCH_CHECK_VALUE(margins.device() == logits.device(), op, ": margins must be on ",
-                    logits.device(), ", got ", margins.device());
   TORCH_CHECK_VALUE(std::isfinite(scale) && scale > 0, op, ": scale must be finite and > 0, got ",
                     scale);
   if (readable_on_host(margins)) check_margin_values(op, margins);

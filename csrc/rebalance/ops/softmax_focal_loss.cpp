@@ -82,6 +82,24 @@ at::Tensor softmax_focal_loss_no_grad(const at::Tensor& logits, const at::Tensor
                                                 /*compute_grad=*/false));
 }
 
+int64_t check_per_class_adjustment(const char* op, const at::Tensor& logits,
+                                   const at::Tensor& per_class, const char* name) {
+  TORCH_CHECK_TYPE(at::isFloatingType(logits.scalar_type()), op,
+                   ": logits must be a floating-point tensor, got ", logits.scalar_type());
+  TORCH_CHECK_VALUE(logits.dim() >= 1, op,
+                    ": logits must be (N, C, d1, ...) or (C), got a 0-dim tensor");
+  const int64_t class_dim = logits.dim() == 1 ? 0 : 1;
+  const c10::SymInt C = logits.sym_size(class_dim);
+  TORCH_CHECK_TYPE(at::isFloatingType(per_class.scalar_type()), op, ": ", name,
+                   " must be a floating-point tensor, got ", per_class.scalar_type());
+  TORCH_CHECK_VALUE(per_class.dim() == 1 && per_class.sym_numel() == C, op, ": ", name,
+                    " must be 1-D with ", C, " entries (one per class), got shape ",
+                    per_class.sym_sizes());
+  TORCH_CHECK_VALUE(per_class.device() == logits.device(), op, ": ", name, " must be on ",
+                    logits.device(), ", got ", per_class.device());
+  return class_dim;
+}
+
 at::Tensor cross_entropy_of_adjusted(const char* op, const at::Tensor& adjusted,
                                      const at::Tensor& target,
                                      const rebalance::optional<at::Tensor>& class_weight,

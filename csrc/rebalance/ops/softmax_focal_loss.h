@@ -51,6 +51,14 @@ at::Tensor softmax_focal_loss_no_grad(const at::Tensor& logits, const at::Tensor
                                       rebalance::string_view reduction, int64_t ignore_index,
                                       double label_smoothing);
 
+/// The class dimension of `logits` for a loss that adjusts them by a per-class vector
+/// (logit-adjusted, LDAM), after checking, with errors naming `op`: logits floating point with a
+/// class dimension ((N, C, d1, ...) or (C)); `per_class` (named `name`) floating point, 1-D with
+/// one entry per class, on the logits' device. Symbolic sizes (these losses decompose inside
+/// torch.compile / torch.export traces).
+int64_t check_per_class_adjustment(const char* op, const at::Tensor& logits,
+                                   const at::Tensor& per_class, const char* name);
+
 /// Cross-entropy (softmax_focal_loss at gamma 0, no smoothing) of logits another loss adjusted,
 /// for the losses built on it (logit-adjusted, LDAM): errors name `op`. If the loss rejects a
 /// value, `addend` (what the caller added to the logits, read only then: no host sync on the

@@ -40,22 +40,10 @@ at::Tensor logit_adjusted_cross_entropy_impl(const at::Tensor& logits, const at:
                                              const rebalance::optional<at::Tensor>& class_weight,
                                              rebalance::string_view reduction, int64_t ignore_index) {
   constexpr const char* op = "logit_adjusted_cross_entropy";
-  TORCH_CHECK_TYPE(at::isFloatingType(logits.scalar_type()), op,
-                   ": logits must be a floating-point tensor, got ", logits.scalar_type());
-  TORCH_CHECK_VALUE(logits.dim() >= 1, op, ": logits must be (N, C, d1, ...) or (C), got a 0-dim tensor");
-  const int64_t class_dim = logits.dim() == 1 ? 0 : 1;
-  // Symbolic sizes: the op decomposes inside torch.compile / torch.export traces.
-  const c10::SymInt C = logits.sym_size(class_dim);
-  TORCH_CHECK_TYPE(at::isFloatingType(log_prior.scalar_type()), op,
-                   ": log_prior must be a floating-point tensor, got ", log_prior.scalar_type());
-  TORCH_CHECK_VALUE(log_prior.dim() == 1 && log_prior.sym_numel() == C, op,
-                    ": log_prior must be 1-D with ", C, " entries, got shape ",
-                    log_prior.sym_sizes());
-  TORCH_CHECK_VALUE(log_prior.device() == logits.device(), op, ": log_prior must be on ",
-                    logits.device(), ", got ", log_prior.device());
+  const int64_t class_dim = check_per_class_adjustment(op, logits, log_prior, "log_prior");
   TORCH_CHECK_VALUE(std::isfinite(tau), op, ": tau must be finite, got ", tau);
   std::vector<c10::SymInt> shape(logits.dim(), c10::SymInt(1));
-  shape[class_dim] = C;
+  shape[class_dim] = logits.sym_size(class_dim);
   const at::Tensor adjusted = logits + log_prior.to(logits.scalar_type()).view_symint(shape) * tau;
   // A non-finite log prior makes the adjusted logits non-finite, which the loss's own value
   // check reports; only then is log_prior read (no host sync on the training path).
