@@ -77,7 +77,7 @@ def report_of(scores, y, num_classes):
 
 def train_plain_mlp(fold, num_classes, args, seed, train_x=None, train_y=None):
     """The peer MLP: uniform shuffled batches, cross-entropy, Adam, args.steps steps in
-    args.rounds rounds: (the best validation macro-F1 round's test logits, that macro-F1)."""
+    args.rounds rounds: the best validation macro-F1 round's (test logits, validation logits)."""
     train_x = fold["train_x"] if train_x is None else train_x
     train_y = fold["train_y"] if train_y is None else train_y
     torch.manual_seed(seed)
@@ -103,12 +103,12 @@ def train_plain_mlp(fold, num_classes, args, seed, train_x=None, train_y=None):
             best = (val_f1, {k: v.clone() for k, v in model.state_dict().items()})
     model.load_state_dict(best[1])
     with torch.no_grad():
-        return model(fold["test_x"]), best[0]
+        return model(fold["test_x"]), model(fold["val_x"])
 
 
 def run_peer(name, fold, num_classes, args, seed):
-    """(test predictions or logits, validation macro-F1, resampling seconds, rows trained on) of
-    one peer."""
+    """(test predictions or logits, validation predictions or logits, resampling seconds, rows
+    trained on) of one peer."""
     if name == "mlp_ce":
         return (*train_plain_mlp(fold, num_classes, args, seed), 0.0, len(fold["train_y"]))
     if name == "imblearn_smote_mlp":
@@ -117,9 +117,9 @@ def run_peer(name, fold, num_classes, args, seed):
         x, y = SMOTE(k_neighbors=args.k_neighbors, random_state=seed).fit_resample(
             fold["train_x"].numpy(), fold["train_y"].numpy())
         seconds = time.perf_counter() - start
-        logits, val_f1 = train_plain_mlp(fold, num_classes, args, seed, torch.from_numpy(x),
-                                         torch.from_numpy(y))
-        return logits, val_f1, seconds, len(y)
+        logits, val = train_plain_mlp(fold, num_classes, args, seed, torch.from_numpy(x),
+                                      torch.from_numpy(y))
+        return logits, val, seconds, len(y)
     if name == "logreg_balanced":
         from sklearn.linear_model import LogisticRegression
         model = LogisticRegression(class_weight="balanced", max_iter=2000)
@@ -135,13 +135,12 @@ def run_peer(name, fold, num_classes, args, seed):
         raise ValueError(f"train_tabular: unknown peer {name!r}; choose from {PEERS}")
     model.fit(fold["train_x"].numpy(), fold["train_y"].numpy())
     val = torch.from_numpy(model.predict(fold["val_x"].numpy())).long()
-    val_f1 = float(report_of(val, fold["val_y"], num_classes)[0]["macro_f1"])
-    return (torch.from_numpy(model.predict(fold["test_x"].numpy())).long(), val_f1, 0.0,
+    return (torch.from_numpy(model.predict(fold["test_x"].numpy())).long(), val, 0.0,
             len(fold["train_y"]))
 
 
 def run_record(name, repeat, fold_index, report, resample_seconds, seconds, rows, best_round,
-               val_macro_f1):
+               val_macro_f1, val_confusion):
     """One run in the JSON form of tabular::run_json."""
     return {"strategy": name, "repeat": repeat, "fold": fold_index,
             "macro_f1": float(report["macro_f1"]),
@@ -151,7 +150,8 @@ def run_record(name, repeat, fold_index, report, resample_seconds, seconds, rows
             "precision": report["precision"].tolist(), "recall": report["recall"].tolist(),
             "f1": report["f1"].tolist(), "support": report["support"].tolist(),
             "resample_seconds": resample_seconds, "seconds": seconds, "resampled_rows": rows,
-            "best_round": best_round, "val_macro_f1": val_macro_f1}
+            "best_round": best_round, "val_macro_f1": val_macro_f1,
+            "val_confusion": val_confusion.tolist()}
 
 
 def parse_args(argv=None):
@@ -232,13 +232,17 @@ def main(argv=None):
                 best_round = 0
                 try:
                     if name in args.peers:
-                        scores, val_f1, resample_s, rows = run_peer(name, fold, num_classes,
-                                                                    args, seed)
+                        scores, val, resample_s, rows = run_peer(name, fold, num_classes, args,
+                                                                 seed)
+                        val_confusion = rebalance.confusion_matrix(val, fold["val_y"],
+                                                                   num_classes)
+                        val_f1 = float(report_of(val, fold["val_y"], num_classes)[0]["macro_f1"])
                     else:
-                        scores, resample_s, _, rows, best_round, val_f1 = ops.train_strategy(
-                            fold["train_x"], fold["train_y"], fold["val_x"], fold["val_y"],
-                            fold["test_x"], num_classes, name, args.steps, args.rounds,
-                            args.batch_size, args.lr, seed, args.k_neighbors)
+                        scores, resample_s, _, rows, best_round, val_f1, val_confusion = \
+                            ops.train_strategy(fold["train_x"], fold["train_y"], fold["val_x"],
+                                               fold["val_y"], fold["test_x"], num_classes, name,
+                                               args.steps, args.rounds, args.batch_size, args.lr,
+                                               seed, args.k_neighbors)
                 except (ValueError, RuntimeError) as e:  # the other runs still count
                     print(f"FAILED strategy={name} repeat={repeat} fold={fold_index}: {e}",
                           flush=True)
@@ -248,7 +252,7 @@ def main(argv=None):
                 seconds = time.perf_counter() - start
                 report, _ = report_of(scores, fold["test_y"], num_classes)
                 record = run_record(name, repeat, fold_index, report, resample_s, seconds, rows,
-                                    best_round, val_f1)
+                                    best_round, val_f1, val_confusion)
                 out["runs"].append(record)
                 print(f"RESULT strategy={name} repeat={repeat} fold={fold_index} "
                       f"macro_f1={record['macro_f1']:.4f} val_macro_f1={val_f1:.4f} "

@@ -3,6 +3,7 @@
 #include "tabular/resample.h"
 
 #include <rebalance/schedule/presets.h>
+#include <rebalance/schedule/strategies.h>
 
 #include <algorithm>
 #include <map>
@@ -66,10 +67,9 @@ Strategy make_strategy(const std::string& name, int64_t rounds) {
     return {it->second, 1, phases, 0};
   }
   for (const auto& preset : rebalance::schedule::preset_names()) {
-    if (preset == name && name != "standard") {
-      const double ratio = name == "undersample_then_finetune" ? 3 : 1;
-      return {"none", -1, rebalance::schedule::preset(name, rounds, ratio),
-              name == "recommended" ? 1.0 : 0.0};
+    if (preset == name && name != "standard") {  // the image recipe's table row
+      auto s = rebalance::schedule::make_strategy(name, rounds);
+      return {"none", -1, std::move(s.phases), s.gamma, s.sampler, s.sampler_score};
     }
   }
   throw std::invalid_argument("--strategy " + name + ": unknown (see --help for the list)");

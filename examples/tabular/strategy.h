@@ -1,5 +1,6 @@
 #pragma once
 
+#include <rebalance/sampling/sampling_policy_options.h>
 #include <rebalance/schedule/phase_options.h>
 
 #include <string>
@@ -20,6 +21,10 @@ struct Strategy {
   std::vector<rebalance::schedule::PhaseOptions> phases;
   /// Focal gamma of the softmax focal loss; 0 trains with torch's cross-entropy.
   double gamma = 0;
+  /// The sampler's options and the report column its update takes (the presets':
+  /// rebalance::schedule::Strategy::sampler and sampler_score).
+  rebalance::sampling::SamplingPolicyOptions sampler = {};
+  std::string sampler_score = "f1";
 };
 
 /// The strategy names, in the order of the README table.

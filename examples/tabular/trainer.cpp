@@ -47,14 +47,12 @@ rebalance::ClassReport report_of(Mlp& model, const torch::Tensor& x, const torch
   return rebalance::class_report(rebalance::confusion_matrix(model->forward(x), y, num_classes));
 }
 
-std::unique_ptr<rebalance::AdaptiveSampler> make_sampler(
-    const torch::Tensor& labels, int64_t num_classes,
-    const rebalance::schedule::PhaseOptions& phase, int64_t seed) {
-  const auto policy = rebalance::sampling::SamplingPolicyOptions(
-                          rebalance::sampling::parse_policy_kind(phase.sampling()))
-                          .ratio(phase.sampling_ratio());
-  return std::make_unique<rebalance::AdaptiveSampler>(
-      labels, num_classes, rebalance::AdaptiveSamplerOptions(policy).seed(seed));
+rebalance::sampling::SamplingPolicyOptions policy_of(const rebalance::schedule::PhaseOptions& phase,
+                                                     const Strategy& strategy) {
+  auto policy = strategy.sampler;
+  policy.kind(rebalance::sampling::parse_policy_kind(phase.sampling()))
+      .ratio(phase.sampling_ratio());
+  return policy;
 }
 
 } // namespace
@@ -83,6 +81,7 @@ TrainResult train_strategy(const FoldData& data, int64_t num_classes, const std:
   std::unique_ptr<rebalance::AdaptiveSampler> sampler;
   const torch::Tensor* train_x = &data.train_x;
   const torch::Tensor* train_y = &data.train_y;
+  const torch::Tensor* previous_y = nullptr;  // the rows the sampler was built on
   std::vector<torch::Tensor> best_state;
   torch::Tensor class_weight;  // static weights: once per phase; dynamic ones: every round
   int64_t applied_phase = -1, step = 0, sampler_epoch = 0;
@@ -95,7 +94,14 @@ TrainResult train_strategy(const FoldData& data, int64_t num_classes, const std:
           strategy.resampled_phases < 0 || applied_phase < strategy.resampled_phases;
       train_x = on_resampled ? &resampled.x : &data.train_x;
       train_y = on_resampled ? &resampled.y : &data.train_y;
-      sampler = make_sampler(*train_y, num_classes, phase, options.seed);
+      if (sampler && train_y == previous_y) {  // same rows: the dynamic state carries over
+        sampler->set_policy(policy_of(phase, strategy));
+      } else {
+        sampler = std::make_unique<rebalance::AdaptiveSampler>(
+            *train_y, num_classes,
+            rebalance::AdaptiveSamplerOptions(policy_of(phase, strategy)).seed(options.seed));
+      }
+      previous_y = train_y;
       static_cast<torch::optim::AdamOptions&>(optimizer.param_groups()[0].options())
           .lr(options.lr * phase.lr_factor());
       for (auto& p : model->feature_parameters()) p.set_requires_grad(!phase.head_only());
@@ -131,7 +137,7 @@ TrainResult train_strategy(const FoldData& data, int64_t num_classes, const std:
     }
     const auto report = report_of(model, data.val_x, data.val_y, num_classes);
     result.val_macro_f1.push_back(report.macro_f1);
-    sampler->update(report.f1);
+    sampler->update(rebalance::report_scores(report, strategy.sampler_score));
     dynamic_weights.update(report, "recall");
     if (scheduler.end_epoch(report.recall, report.macro_f1).is_best) {
       best_state.clear();
@@ -143,6 +149,8 @@ TrainResult train_strategy(const FoldData& data, int64_t num_classes, const std:
   auto params = model->parameters();
   for (size_t i = 0; i < best_state.size(); ++i) params[i].copy_(best_state[i]);
   result.test_logits = model->forward(data.test_x);
+  result.val_confusion = rebalance::confusion_matrix(model->forward(data.val_x), data.val_y,
+                                                     num_classes);
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }

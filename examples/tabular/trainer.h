@@ -36,6 +36,9 @@ struct TrainResult {
   /// The tested round (1-based) and the validation macro-F1 of every round.
   int64_t best_round = 0;
   std::vector<double> val_macro_f1;
+  /// Confusion matrix (C × C, int64; rows: true class) of the tested round's model on the
+  /// validation rows: summed over runs it is compare_tabular.py's selection signal.
+  torch::Tensor val_confusion;
   /// The validation macro-F1 of the tested round (0 before any round).
   double best_val_macro_f1() const {
     return best_round > 0 ? val_macro_f1[size_t(best_round - 1)] : 0.0;

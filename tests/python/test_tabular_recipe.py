@@ -41,8 +41,14 @@ def test_unknown_strategy_names_the_option():
 def test_random_resampling_balances_the_training_rows(name):
     parts = tiny_fold()
     counts = torch.bincount(parts[1], minlength=3)
-    _, seconds, _, rows, best, val_f1 = train(name, parts)
+    _, seconds, _, rows, best, val_f1, val_confusion = train(name, parts)
     assert 0 <= val_f1 <= 1
+    # the tested round's validation confusion matrix: one count per validation row, and the
+    # macro-F1 it gives is the recorded one (scikit-learn on the same counts)
+    assert val_confusion.shape == (3, 3) and val_confusion.sum() == len(parts[3])
+    true, pred = zip(*[(t, q) for t in range(3) for q in range(3)
+                       for _ in range(int(val_confusion[t, q]))])
+    assert val_f1 == pytest.approx(f1_score(true, pred, average="macro"))
     expected = 3 * (counts.min() if name == "random_under" else counts.max()).item()
     assert rows == expected and seconds >= 0 and 1 <= best <= 4
 
@@ -68,7 +74,7 @@ def test_a_class_with_too_few_rows_for_the_neighbours_names_the_option():
                                   "nearmiss", "adasyn"])
 def test_strategies_train_and_score_every_test_row(name):
     parts = tiny_fold()
-    logits, _, seconds, _, _, _ = train(name, parts)
+    logits, _, seconds, _, _, _, _ = train(name, parts)
     assert logits.shape == (len(parts[5]), 3) and torch.isfinite(logits).all()
     assert seconds > 0
 
@@ -97,6 +103,7 @@ def test_train_tabular_end_to_end(tmp_path, capsys):
     for run in results["runs"]:
         assert 0 <= run["macro_f1"] <= 1 and 0 <= run["worst_recall"] <= 1
         assert 0 <= run["val_macro_f1"] <= 1
+        assert sum(map(sum, run["val_confusion"])) > 0
         assert sum(run["support"]) in (44, 44.0)  # each test fold is a third of 132 rows
     ce = [r["macro_f1"] for r in results["runs"] if r["strategy"] == "ce"]
     assert min(ce) > 0.7  # well separated blobs
@@ -121,6 +128,39 @@ def test_selection_uses_validation_only():
     assert "selected on validation: rebalance ce (test macro-F1 0.5000" in table
     assert "peer mlp_ce (test macro-F1 0.6000" in table
     assert "best rebalance strategy: smote; best peer: hist_gbdt" in table
+
+
+def test_selection_pools_the_validation_confusion_matrices():
+    """With val_confusion recorded, a row is scored by the macro-F1 of its summed validation
+    confusion matrices (scikit-learn's macro-F1 of all its runs' validation rows at once), not by
+    the mean of per-run macro-F1s. One rare validation row per run: ce finds it in one run and
+    misses it in the other, smote finds it twice at the cost of a majority row; the mean prefers
+    smote, the pooled score ce."""
+    import compare_tabular
+
+    def rows(confusion):
+        return [(t, q) for t in range(2) for q in range(2) for _ in range(confusion[t][q])]
+
+    def run(name, confusion):
+        true, pred = zip(*rows(confusion))
+        return {"strategy": name, "macro_f1": 0.5, "val_confusion": confusion,
+                "val_macro_f1": f1_score(true, pred, average="macro")}
+    runs = {"ce": [run("ce", [[10, 0], [0, 1]]), run("ce", [[10, 0], [1, 0]])],
+            "smote": [run("smote", [[9, 1], [0, 1]]), run("smote", [[9, 1], [0, 1]])]}
+    pooled, mean = {}, {}
+    for name, mine in runs.items():
+        true, pred = zip(*[r for one in mine for r in rows(one["val_confusion"])])
+        pooled[name] = compare_tabular.validation_score(mine)
+        assert pooled[name] == pytest.approx(f1_score(true, pred, average="macro"))
+        mean[name] = sum(r["val_macro_f1"] for r in mine) / len(mine)
+    assert mean["smote"] > mean["ce"] and pooled["ce"] > pooled["smote"], (mean, pooled)
+    peer = run("mlp_ce", [[10, 0], [1, 0]])
+    assert compare_tabular.selected({"runs": runs["ce"] + runs["smote"] + [peer]}) == \
+        ("ce", "mlp_ce")
+    # without confusion matrices (older JSON files) the mean decides
+    for one in runs["ce"] + runs["smote"]:
+        del one["val_confusion"]
+    assert compare_tabular.selected({"runs": runs["ce"] + runs["smote"] + [peer]})[0] == "smote"
 
 
 def test_train_tabular_reports_a_missing_column_without_a_traceback():

@@ -57,7 +57,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tenso
 
 std::vector<std::string> strategy_names() { return tabular::strategy_names(); }
 
-std::tuple<at::Tensor, double, double, int64_t, int64_t, double> train_strategy(
+std::tuple<at::Tensor, double, double, int64_t, int64_t, double, at::Tensor> train_strategy(
     const at::Tensor& train_x, const at::Tensor& train_y, const at::Tensor& val_x,
     const at::Tensor& val_y, const at::Tensor& test_x, int64_t num_classes,
     const std::string& strategy, int64_t steps, int64_t rounds, int64_t batch_size, double lr,
@@ -73,7 +73,7 @@ std::tuple<at::Tensor, double, double, int64_t, int64_t, double> train_strategy(
     const auto r = tabular::train_strategy({train_x, train_y, val_x, val_y, test_x, {}},
                                            num_classes, strategy, options);
     return std::make_tuple(r.test_logits, r.resample_seconds, r.seconds, r.resampled_rows,
-                           r.best_round, r.best_val_macro_f1());
+                           r.best_round, r.best_val_macro_f1(), r.val_confusion);
   });
 }
 
@@ -90,6 +90,6 @@ TORCH_LIBRARY(rebalance_tabular, m) {
   m.def("strategy_names() -> str[]", &strategy_names);
   m.def("train_strategy(Tensor train_x, Tensor train_y, Tensor val_x, Tensor val_y, "
         "Tensor test_x, int num_classes, str strategy, int steps, int rounds, int batch_size, "
-        "float lr, int seed, int k_neighbors) -> (Tensor, float, float, int, int, float)",
+        "float lr, int seed, int k_neighbors) -> (Tensor, float, float, int, int, float, Tensor)",
         &train_strategy);
 }
