@@ -55,12 +55,10 @@ struct Options {
   double dynamic_momentum = 0.5;
   double dynamic_min_weight = 0.25;
   double dynamic_max_weight = 4.0;
-  double dynamic_step = 1.0;
-  double dynamic_ceiling = 4.0;
-  double dynamic_floor = 0.25;
-  double dynamic_base = 1.0;
-  bool dynamic_integral = false;
-  std::string dynamic_score = "f1";
+  // The sampler's settings; unset: the strategy's (Strategy::sampler, sampler_score).
+  rebalance::optional<double> dynamic_step, dynamic_ceiling, dynamic_floor, dynamic_base;
+  rebalance::optional<bool> dynamic_integral;
+  rebalance::optional<std::string> dynamic_score;
   double ldam_scale = 0;  // 0: the strategy table's
 };
 
@@ -71,8 +69,9 @@ constexpr const char* kUsage =
     "  [--seed S] [--threads T] [--json FILE] [--label NAME] [--dump-split FILE]\n"
     "  [--checkpoint FILE] [--resume 0|1] [--stop-after-epochs N]\n"
     "  [--dynamic-momentum 0.5] [--dynamic-min-weight 0.25] [--dynamic-max-weight 4]\n"
-    "  [--dynamic-step 1] [--dynamic-ceiling 4] [--dynamic-floor 0.25] [--dynamic-base 1]\n"
-    "  [--dynamic-integral 0|1] [--dynamic-score f1|recall|recall_lcb]  (the dynamic policy)\n"
+    "  [--dynamic-step X] [--dynamic-ceiling X] [--dynamic-floor X] [--dynamic-base P]\n"
+    "  [--dynamic-integral 0|1] [--dynamic-score f1|recall|recall_lcb]  (the dynamic policy;\n"
+    "  default: the strategy table's)\n"
     "  [--ldam-scale S]  (LDAM's logit scale; default the strategy table's)\n"
     "  fmnist_lt --eval-torchscript MODEL.pt [--torchscript-loss LOSS.pt] [--json FILE]\n"
     "--checkpoint writes the whole training state after every epoch; --resume 1 continues from\n"
@@ -133,16 +132,18 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
+/// The sampler options of phase `p` of `strategy`, with the --dynamic-* flags given.
 rebalance::sampling::SamplingPolicyOptions policy_of(const rebalance::schedule::PhaseOptions& p,
+                                                     const rebalance::schedule::Strategy& strategy,
                                                      const Options& opt) {
-  return rebalance::sampling::SamplingPolicyOptions(rebalance::sampling::parse_policy_kind(
-                                                        p.sampling()))
-      .ratio(p.sampling_ratio())
-      .step(opt.dynamic_step)
-      .ceiling(opt.dynamic_ceiling)
-      .floor(opt.dynamic_floor)
-      .base(opt.dynamic_base)
-      .integral(opt.dynamic_integral);
+  auto o = strategy.sampler;
+  o.kind(rebalance::sampling::parse_policy_kind(p.sampling())).ratio(p.sampling_ratio());
+  if (opt.dynamic_step) o.step(*opt.dynamic_step);
+  if (opt.dynamic_ceiling) o.ceiling(*opt.dynamic_ceiling);
+  if (opt.dynamic_floor) o.floor(*opt.dynamic_floor);
+  if (opt.dynamic_base) o.base(*opt.dynamic_base);
+  if (opt.dynamic_integral) o.integral(*opt.dynamic_integral);
+  return o;
 }
 
 /// Per-class report of `forward` on images, in batches of 1000.
@@ -249,13 +250,13 @@ Data load_data(const Options& opt) {
 struct Recipe {
   Recipe(const Options& opt, const Data& data, rebalance::schedule::Strategy s)
       : strategy(std::move(s)),
-        sampler_score(opt.dynamic_score),
+        sampler_score(opt.dynamic_score.value_or(strategy.sampler_score)),
         loss(strategy, data.counts),
         scheduler(strategy.phases),
         optimizer(model->parameters(),
                   torch::optim::SGDOptions(opt.lr).momentum(0.9).weight_decay(5e-4)),
         sampler(data.train_y, 10,
-                rebalance::AdaptiveSamplerOptions(policy_of(scheduler.phase(), opt))
+                rebalance::AdaptiveSamplerOptions(policy_of(scheduler.phase(), strategy, opt))
                     .seed(opt.seed)),
         // Damped: undamped recall-driven weights swing by 30x between epochs on this data and
         // can starve a class that did well (see the README's results).
@@ -299,7 +300,7 @@ void resume(const Options& opt, Recipe& r) {
 /// learning rate and the frozen feature extractor of head-only phases.
 void apply_phase(const Options& opt, Recipe& r, const rebalance::schedule::PhaseOptions& phase,
                  bool set_policy) {
-  if (set_policy) r.sampler.set_policy(policy_of(phase, opt));
+  if (set_policy) r.sampler.set_policy(policy_of(phase, r.strategy, opt));
   static_cast<torch::optim::SGDOptions&>(r.optimizer.param_groups()[0].options())
       .lr(opt.lr * phase.lr_factor());
   for (auto& p : r.model->conv1->parameters()) p.set_requires_grad(!phase.head_only());

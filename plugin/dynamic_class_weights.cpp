@@ -32,5 +32,9 @@ TORCH_LIBRARY_FRAGMENT(rebalance, m) {
       .def("weights", method<&DynamicClassWeights::weights>())
       .def("weights_double", method<&DynamicClassWeights::weights_double>())
       .def("base_weights", method<&DynamicClassWeights::base_weights>())
-      .def("epoch", method<&DynamicClassWeights::epoch>());
+      .def("epoch", method<&DynamicClassWeights::epoch>())
+      .def_static("report_scores",
+                  [](const c10::Dict<std::string, at::Tensor>& report, const std::string& score) {
+                    return rebalance::report_scores(report, score);
+                  });
 }

@@ -67,6 +67,20 @@ TORCH_LIBRARY_FRAGMENT(rebalance, m) {
                     params.insert("ldam_scale", s.ldam_scale);
                     return std::make_tuple(s.loss, params);
                   })
+      // (score, options) of a strategy's sampler: Strategy::sampler_score and the
+      // SamplingPolicyOptions fields the phases leave alone (integral as 0 or 1).
+      .def_static("strategy_sampler",
+                  [](std::string name) {
+                    const auto s = rebalance::schedule::make_strategy(name, 8);
+                    c10::Dict<std::string, double> options;
+                    options.insert("step", s.sampler.step());
+                    options.insert("smoothing", s.sampler.smoothing());
+                    options.insert("floor", s.sampler.floor());
+                    options.insert("ceiling", s.sampler.ceiling());
+                    options.insert("base", s.sampler.base());
+                    options.insert("integral", s.sampler.integral() ? 1.0 : 0.0);
+                    return std::make_tuple(s.sampler_score, options);
+                  })
       .def_static("phase_schema",
                   [] { return rebalance::bind::schema_rows<PhaseOptions>(); })
       .def("phases", [](const Self& self) { return to_specs(self->value.phases()); })

@@ -57,6 +57,14 @@ def make_loss(name, counts, weight):
     return torch.jit.script(loss), offset
 
 
+def make_sampler_options(name):
+    """The strategy's sampler settings (Strategy::sampler in the one table) as AdaptiveSampler
+    keywords, and the report column its update takes (Strategy::sampler_score)."""
+    score, p = torch.classes.rebalance.PhaseScheduler.strategy_sampler(name)
+    options = {key: p[key] for key in ("step", "smoothing", "floor", "ceiling", "base")}
+    return dict(options, integral=p["integral"] != 0), score
+
+
 def evaluate(model, x, y, metrics, rank=0, world=1, offset=None):
     """The report of x, y: each rank scores rows rank::world, the counts are all-reduced; the
     logits get `offset` (post-hoc logit adjustment) when given."""
@@ -121,8 +129,9 @@ def main():
         broadcast_parameters(model)
     opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, weight_decay=5e-4)
     ratio = max(p["sampling_ratio"] for p in phases)
+    sampler_options, sampler_score = make_sampler_options(args.strategy)
     sampler = rebalance.AdaptiveSampler(train_y, NUM_CLASSES, scheduler.sampling(), ratio=ratio,
-                                        seed=args.seed)
+                                        seed=args.seed, **sampler_options)
     counts_t = torch.tensor(counts)
     dynamic = rebalance.DynamicClassWeights(torch.ones(NUM_CLASSES, dtype=torch.float64),
                                             momentum=0.5, min_weight=0.25, max_weight=4.0)
@@ -177,7 +186,7 @@ def main():
         report = evaluate(model, val_x, val_y, val_metrics, rank, world, offset)
         macro_f1 = float(report["macro_f1"])
         val_curve.append(macro_f1)
-        sampler.update(report["f1"])
+        sampler.update(rebalance.report_scores(report, sampler_score))
         dynamic.update_from_report(report, "recall")
         _, is_best, _, _ = scheduler.end_epoch(report["recall"], macro_f1)
         if is_best:

@@ -170,3 +170,25 @@ def test_per_batch_update_from_running_loss():
         dw.accumulate_loss(torch.ones(2), torch.tensor([0, C]))
     with pytest.raises(ValueError, match="NaN"):
         dw.accumulate_loss(torch.tensor([float("nan")]), torch.tensor([0]))
+
+
+def test_report_scores_columns_and_wilson_lower_bound():
+    """rebalance.report_scores: the report's columns as float64, and recall_lcb against the
+    Wilson score interval written out here (z = 1):
+    (r + 1/2n - sqrt(r(1-r)/n + 1/4n^2)) / (1 + 1/n), 0 for a class without support."""
+    import math
+    import rebalance
+    metrics = rebalance.ClassMetrics(4)
+    target = torch.tensor([0] * 100 + [1] * 3 + [2] * 50)
+    pred = torch.tensor([0] * 90 + [1] * 10 + [1, 0, 0] + [2] * 50)
+    metrics.update(pred, target)
+    report = metrics.report()
+    assert torch.equal(rebalance.report_scores(report, "f1"), report["f1"].double())
+    lcb = rebalance.report_scores(report, "recall_lcb")
+    for c, (r, n) in enumerate(zip(report["recall"].tolist(), report["support"].tolist())):
+        spread = math.sqrt(r * (1 - r) / n + 1 / (4 * n * n)) if n else 0.0
+        expected = 0.0 if n == 0 else (r + 1 / (2 * n) - spread) / (1 + 1 / n)
+        assert float(lcb[c]) == pytest.approx(expected, abs=1e-12)
+    assert float(lcb[2]) < 1.0 and float(lcb[1]) < float(lcb[0])  # fewer samples, lower bound
+    with pytest.raises(ValueError, match=r"score must be .*got \"median\""):
+        rebalance.report_scores(report, "median")

@@ -23,7 +23,8 @@ const std::vector<std::string>& preset_names();
 /// - crt (classifier re-training, Kang et al. 2020): instance sampling, then the head alone
 ///   on class-balanced sampling for the last 1/4 with lr_factor 0.1.
 /// - dynamic: instance sampling for the first 1/4, then per-epoch adaptive ("dynamic")
-///   sampling with dynamic class weights.
+///   sampling for 1/2 and, at LR x 0.1, for the last 1/4 (make_strategy("dynamic") sets the
+///   controller: strategies.h).
 /// - recommended: instance sampling, then square-root ("power") sampling with effective-number
 ///   class weights for the last 1/4 with lr_factor 0.1 (with a gamma-1 focal loss this is the
 ///   best all-round recipe of the Fashion-MNIST-LT comparison in the README).

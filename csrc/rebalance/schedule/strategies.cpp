@@ -46,6 +46,15 @@ Strategy make_strategy(const std::string& name, int64_t epochs) {
     s.loss = "ldam";
     return s;
   }
+  if (name == "dynamic") {
+    // The controller picked on the validation split (README, "The dynamic method"): draws
+    // b_c m_c around class-balanced sampling, log m_c integrating the gap between the mean and
+    // each class's Wilson lower bound of its validation recall.
+    Strategy s{preset(name, epochs, 1), 0};
+    s.sampler.base(0).integral(true).step(1);
+    s.sampler_score = "recall_lcb";
+    return s;
+  }
   const auto& presets = preset_names();
   if (name != "standard" && std::find(presets.begin(), presets.end(), name) != presets.end()) {
     const double ratio = name == "undersample_then_finetune" ? 3 : 1;

@@ -2,6 +2,7 @@
 
 // The one table of training strategies (the Fashion-MNIST-LT comparison's rows): the C++ example
 // and the Python recipe both read it (torch.classes.rebalance.PhaseScheduler.strategy).
+#include "rebalance/sampling/sampling_policy_options.h"
 #include "rebalance/schedule/phase_options.h"
 
 #include <cstdint>
@@ -33,6 +34,12 @@ struct Strategy {
   /// in a plain linear layer, whose logits are already large: s was picked on the validation
   /// split (README, Fashion-MNIST-LT).
   double ldam_scale = 1;
+  /// Options of the sampler in the strategy's phases (each phase sets the policy kind and
+  /// ratio); `dynamic` sets its controller here (README, "The dynamic method").
+  sampling::SamplingPolicyOptions sampler = {};
+  /// The column of the validation report the sampler's update takes (report_scores: f1,
+  /// recall, recall_lcb, ...).
+  std::string sampler_score = "f1";
 };
 
 

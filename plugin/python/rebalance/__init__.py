@@ -41,9 +41,10 @@ __all__ += ["AdaptiveSampler"]
 
 from .weighting import (DynamicClassWeights, LogitAdjustedCrossEntropyLoss,  # noqa: E402,F401
                         class_weights, count_clusters_per_class, log_prior_from_counts,
-                        logit_adjusted_cross_entropy)
+                        logit_adjusted_cross_entropy, report_scores)
 __all__ += ["DynamicClassWeights", "LogitAdjustedCrossEntropyLoss", "class_weights",
-            "count_clusters_per_class", "log_prior_from_counts", "logit_adjusted_cross_entropy"]
+            "count_clusters_per_class", "log_prior_from_counts", "logit_adjusted_cross_entropy",
+            "report_scores"]
 
 from . import schedule  # noqa: E402,F401
 from .schedule import PhaseScheduler, make_scheduler, preset_phases  # noqa: E402,F401

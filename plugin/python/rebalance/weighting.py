@@ -13,6 +13,14 @@ from ._bound import ScriptBacked, StateAliases
 from ._warnings import relaying_warnings
 
 
+def report_scores(report: Dict[str, torch.Tensor], score: str = "recall") -> torch.Tensor:
+    """Per-class scores (C,) float64 of a ``ClassMetrics.report()`` dict, for
+    ``DynamicClassWeights.update`` or ``AdaptiveSampler.update``: the column "recall", "f1",
+    "precision" or "accuracy", or "recall_lcb", the Wilson lower confidence bound (z = 1) of each
+    class's recall given its support (0 for a class without support)."""
+    return torch.classes.rebalance.DynamicClassWeights.report_scores(report, score).double()
+
+
 class DynamicClassWeights(StateAliases, ScriptBacked):
     """Per-class loss weights that follow per-class evaluation at each epoch end (Sinha et al.
     2020): with base weights b and scores s in [0, 1], target_c = b_c (1 - s_c + eps)^power
