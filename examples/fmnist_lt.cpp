@@ -136,8 +136,7 @@ Options parse(int argc, char** argv) {
 rebalance::sampling::SamplingPolicyOptions policy_of(const rebalance::schedule::PhaseOptions& p,
                                                      const rebalance::schedule::Strategy& strategy,
                                                      const Options& opt) {
-  auto o = strategy.sampler;
-  o.kind(rebalance::sampling::parse_policy_kind(p.sampling())).ratio(p.sampling_ratio());
+  auto o = rebalance::schedule::phase_policy(p, strategy.sampler);
   if (opt.dynamic_step) o.step(*opt.dynamic_step);
   if (opt.dynamic_ceiling) o.ceiling(*opt.dynamic_ceiling);
   if (opt.dynamic_floor) o.floor(*opt.dynamic_floor);

@@ -41,18 +41,10 @@ torch::Tensor static_weights(const std::string& method, const FoldData& data,
   return rebalance::class_weights(counts, method);
 }
 
-rebalance::ClassReport report_of(Mlp& model, const torch::Tensor& x, const torch::Tensor& y,
-                                 int64_t num_classes) {
+torch::Tensor confusion_of(Mlp& model, const torch::Tensor& x, const torch::Tensor& y,
+                           int64_t num_classes) {
   torch::NoGradGuard no_grad;
-  return rebalance::class_report(rebalance::confusion_matrix(model->forward(x), y, num_classes));
-}
-
-rebalance::sampling::SamplingPolicyOptions policy_of(const rebalance::schedule::PhaseOptions& phase,
-                                                     const Strategy& strategy) {
-  auto policy = strategy.sampler;
-  policy.kind(rebalance::sampling::parse_policy_kind(phase.sampling()))
-      .ratio(phase.sampling_ratio());
-  return policy;
+  return rebalance::confusion_matrix(model->forward(x), y, num_classes);
 }
 
 } // namespace
@@ -95,11 +87,13 @@ TrainResult train_strategy(const FoldData& data, int64_t num_classes, const std:
       train_x = on_resampled ? &resampled.x : &data.train_x;
       train_y = on_resampled ? &resampled.y : &data.train_y;
       if (sampler && train_y == previous_y) {  // same rows: the dynamic state carries over
-        sampler->set_policy(policy_of(phase, strategy));
+        sampler->set_policy(rebalance::schedule::phase_policy(phase, strategy.sampler));
       } else {
         sampler = std::make_unique<rebalance::AdaptiveSampler>(
             *train_y, num_classes,
-            rebalance::AdaptiveSamplerOptions(policy_of(phase, strategy)).seed(options.seed));
+            rebalance::AdaptiveSamplerOptions(
+                rebalance::schedule::phase_policy(phase, strategy.sampler))
+                .seed(options.seed));
       }
       previous_y = train_y;
       static_cast<torch::optim::AdamOptions&>(optimizer.param_groups()[0].options())
@@ -135,7 +129,8 @@ TrainResult train_strategy(const FoldData& data, int64_t num_classes, const std:
       ++step;
       if (scheduler.on_step()) break;
     }
-    const auto report = report_of(model, data.val_x, data.val_y, num_classes);
+    const auto confusion = confusion_of(model, data.val_x, data.val_y, num_classes);
+    const auto report = rebalance::class_report(confusion);
     result.val_macro_f1.push_back(report.macro_f1);
     sampler->update(rebalance::report_scores(report, strategy.sampler_score));
     dynamic_weights.update(report, "recall");
@@ -143,14 +138,13 @@ TrainResult train_strategy(const FoldData& data, int64_t num_classes, const std:
       best_state.clear();
       for (const auto& p : model->parameters()) best_state.push_back(p.detach().clone());
       result.best_round = int64_t(result.val_macro_f1.size());
+      result.val_confusion = confusion;
     }
   }
   torch::NoGradGuard no_grad;
   auto params = model->parameters();
   for (size_t i = 0; i < best_state.size(); ++i) params[i].copy_(best_state[i]);
   result.test_logits = model->forward(data.test_x);
-  result.val_confusion = rebalance::confusion_matrix(model->forward(data.val_x), data.val_y,
-                                                     num_classes);
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }

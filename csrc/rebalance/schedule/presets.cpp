@@ -61,8 +61,8 @@ std::vector<PhaseOptions> preset(const std::string& name, int64_t total_epochs,
   if (adaptive > 0) {
     phases.push_back(PhaseOptions().name("dynamic").sampling("dynamic").epochs(adaptive));
   }
-  phases.push_back(PhaseOptions().name("dynamic_low_lr").sampling("dynamic").lr_factor(0.1)
-                       .epochs(total_epochs - late - std::max<int64_t>(adaptive, 0)));
+  phases.push_back(
+      PhaseOptions().name("dynamic_low_lr").sampling("dynamic").lr_factor(0.1).epochs(late));
   return phases;
 }
 

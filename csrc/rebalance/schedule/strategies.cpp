@@ -64,6 +64,12 @@ Strategy make_strategy(const std::string& name, int64_t epochs) {
                     fmt::format("{}", fmt::join(strategy_names(), ", ")));
 }
 
+sampling::SamplingPolicyOptions phase_policy(const PhaseOptions& phase,
+                                             sampling::SamplingPolicyOptions sampler) {
+  sampler.kind(sampling::parse_policy_kind(phase.sampling())).ratio(phase.sampling_ratio());
+  return sampler;
+}
+
 void to_step_budget(std::vector<PhaseOptions>& phases, int64_t total_steps) {
   int64_t nominal_epochs = 0;
   for (const auto& p : phases) nominal_epochs += p.epochs();

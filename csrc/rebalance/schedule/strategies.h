@@ -43,6 +43,11 @@ struct Strategy {
 };
 
 
+/// The sampler options of `phase`: `sampler` (a strategy's) with the phase's policy kind and
+/// sampling ratio. ValueError for an unknown policy name.
+sampling::SamplingPolicyOptions phase_policy(const PhaseOptions& phase,
+                                             sampling::SamplingPolicyOptions sampler);
+
 /// The strategy names, in the order --help lists them.
 const std::vector<std::string>& strategy_names();
 
