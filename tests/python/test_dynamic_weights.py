@@ -192,3 +192,28 @@ def test_report_scores_columns_and_wilson_lower_bound():
     assert float(lcb[2]) < 1.0 and float(lcb[1]) < float(lcb[0])  # fewer samples, lower bound
     with pytest.raises(ValueError, match=r"score must be .*got \"median\""):
         rebalance.report_scores(report, "median")
+
+
+def test_report_scores_log_prediction_ratio_counts_predictions():
+    """log_prediction_ratio is log((#predicted c + 1/2) / (#true c + 1/2)) from the raw labels
+    (counted here with bincount), 0 for a class without support, negative exactly for the
+    classes predicted less often than they occur; DynamicClassWeights rejects it (not in [0, 1])."""
+    import math
+    import rebalance
+    C = 5
+    target = torch.tensor([0] * 40 + [1] * 10 + [2] * 25 + [3] * 5)
+    pred = torch.tensor([0] * 30 + [1] * 10 + [1] * 10 + [2] * 20 + [4] * 5 + [0] * 5)
+    metrics = rebalance.ClassMetrics(C)
+    metrics.update(pred, target)
+    ratio = rebalance.report_scores(metrics.report(), "log_prediction_ratio")
+    assert ratio.dtype == torch.float64 and ratio.shape == (C,)
+    predicted = torch.bincount(pred, minlength=C).tolist()
+    support = torch.bincount(target, minlength=C).tolist()
+    for c in range(C):
+        expected = 0.0 if support[c] == 0 else math.log((predicted[c] + 0.5) / (support[c] + 0.5))
+        assert float(ratio[c]) == pytest.approx(expected, abs=1e-12)
+    assert (ratio[:4] < 0).tolist() == [p < n for p, n in zip(predicted[:4], support[:4])]
+    assert float(ratio[3]) < math.log(1 / 10)  # class 3: never predicted, 5 members
+    dw = rebalance.DynamicClassWeights(torch.ones(C))
+    with pytest.raises(ValueError, match=r"in \[0, 1\]"):
+        dw.update(ratio)

@@ -110,9 +110,11 @@ at::Tensor report_scores(const c10::Dict<std::string, at::Tensor>& report,
                          rebalance::string_view score) {
   const std::string name(score);
   TORCH_CHECK_VALUE(name == "recall" || name == "f1" || name == "precision" ||
-                        name == "accuracy" || name == "recall_lcb",
+                        name == "accuracy" || name == "recall_lcb" ||
+                        name == "log_prediction_ratio",
                     kOp, ": score must be \"recall\", \"f1\", \"precision\", ",
-                    "\"accuracy\" or \"recall_lcb\", got \"", name, "\"");
+                    "\"accuracy\", \"recall_lcb\" or \"log_prediction_ratio\", got \"", name,
+                    "\"");
   const auto column = [&](const std::string& key) {
     TORCH_CHECK_VALUE(report.contains(key), kOp, ".update_from_report: the report has no \"",
                       key, "\" entry");
@@ -126,6 +128,11 @@ at::Tensor report_scores(const c10::Dict<std::string, at::Tensor>& report,
     const auto centre = r + z * z / (2 * safe_n);
     const auto spread = z * (r * (1 - r) / safe_n + z * z / (4 * safe_n * safe_n)).sqrt();
     return at::where(n > 0, (centre - spread) / (1 + z * z / safe_n), at::zeros_like(r));
+  }
+  if (name == "log_prediction_ratio") {
+    const auto predicted = column("predicted").to(at::kDouble);
+    const auto n = column("support").to(at::kDouble);
+    return at::where(n > 0, ((predicted + 0.5) / (n + 0.5)).log(), at::zeros_like(n));
   }
   return column(name == "accuracy" ? "class_accuracy" : name);
 }

@@ -119,7 +119,10 @@ class DynamicClassWeights : public Checkpointable<DynamicClassWeights> {
 /// Column `score` ("recall", "f1", "precision", "accuracy") of a report, float64 (C,), or
 /// "recall_lcb": the Wilson lower confidence bound (z = 1) of each class's recall given its
 /// support, (r + z²/2n − z √(r(1−r)/n + z²/4n²)) / (1 + z²/n), 0 where n = 0 — a class measured
-/// on few validation samples counts as doing worse until more evidence says otherwise.
+/// on few validation samples counts as doing worse until more evidence says otherwise — or
+/// "log_prediction_ratio": log((predicted_c + ½) / (support_c + ½)), 0 where support_c = 0 —
+/// negative for a class predicted less often than it occurs (recall below precision), the
+/// signal of a sampler that steers every class toward being predicted as often as it occurs.
 at::Tensor report_scores(const ClassReport& report, rebalance::string_view score);
 
 /// The same column of a report dict (ClassReport::to_dict()); ValueError when it is missing.

@@ -16,8 +16,11 @@ from ._warnings import relaying_warnings
 def report_scores(report: Dict[str, torch.Tensor], score: str = "recall") -> torch.Tensor:
     """Per-class scores (C,) float64 of a ``ClassMetrics.report()`` dict, for
     ``DynamicClassWeights.update`` or ``AdaptiveSampler.update``: the column "recall", "f1",
-    "precision" or "accuracy", or "recall_lcb", the Wilson lower confidence bound (z = 1) of each
-    class's recall given its support (0 for a class without support)."""
+    "precision" or "accuracy"; "recall_lcb", the Wilson lower confidence bound (z = 1) of each
+    class's recall given its support (0 for a class without support); or "log_prediction_ratio",
+    log((predicted + 1/2) / (support + 1/2)) (0 for a class without support): below 0 for a class
+    predicted less often than it occurs, for the sampler's controller (not a score in [0, 1],
+    so not for DynamicClassWeights)."""
     return torch.classes.rebalance.DynamicClassWeights.report_scores(report, score).double()
 
 
