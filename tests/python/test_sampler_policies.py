@@ -132,7 +132,8 @@ def test_dynamic_multiplier_recursion(budget_scale):
         m = np.clip(beta * m + (1 - beta) * np.exp(step * (scores.mean() - scores)), lo, hi)
         np.testing.assert_allclose(sampler.multipliers().numpy(), m, rtol=1e-12)
         counts = sampler.draw_counts().numpy()
-        check_bounded(counts, n, m, lo, hi, budget)
+        # The bounds are relative to the base at the epoch's budget: b_c = N_c B / sum N.
+        check_bounded(counts, n * budget / n.sum(), m, lo, hi, budget)
         if budget_scale == 1.0 and np.all((counts > lo * n + 1) & (counts < hi * n - 1)):
             np.testing.assert_array_equal(counts, hamilton(n * m, budget))
 
@@ -167,11 +168,30 @@ def test_dynamic_base_outside_zero_one_is_refused():
         rebalance.AdaptiveSampler(labels, C, "dynamic", base=1.5)
 
 
-def test_dynamic_infeasible_budget_is_clamped_to_the_bounds():
+def test_dynamic_infeasible_floor_is_clamped_to_the_bounds():
+    """A floor above 1 asks for more than the budget: every class gets its floor."""
     labels, n = long_tailed_labels(6)
-    sampler = rebalance.AdaptiveSampler(labels, C, "dynamic", floor=0.5, ceiling=2.0,
-                                        budget=10 * int(n.sum()))
+    sampler = rebalance.AdaptiveSampler(labels, C, "dynamic", floor=2.0, ceiling=3.0,
+                                        budget=int(n.sum()))
     np.testing.assert_array_equal(sampler.draw_counts().numpy(), 2 * n)
+
+
+@pytest.mark.parametrize("budget_fraction", [0.25, 0.1])
+def test_dynamic_short_epochs_keep_the_controllers_range(budget_fraction):
+    """With a budget below floor * sum N the bounds follow the budget (b_c = N_c^p B / sum N^p):
+    the multipliers still move the draws instead of pinning every class at floor * N_c^p."""
+    labels, n = long_tailed_labels(8)
+    budget = int(budget_fraction * n.sum())
+    sampler = rebalance.AdaptiveSampler(labels, C, "dynamic", base=0.0, integral=True, step=1.0,
+                                        floor=0.25, ceiling=4.0, budget=budget)
+    b = np.full(C, budget / C)
+    np.testing.assert_array_equal(sampler.draw_counts().numpy(), hamilton(b, budget))
+    scores = np.linspace(0.0, 1.0, C)
+    sampler.update(scores)
+    m = np.exp(np.clip(scores.mean() - scores, np.log(0.25), np.log(4.0)))
+    counts = sampler.draw_counts().numpy()
+    check_bounded(counts, b, m, 0.25, 4.0, budget)
+    assert counts[0] > counts[-1] * 2
 
 
 def test_empty_class_is_skipped_with_a_warning():

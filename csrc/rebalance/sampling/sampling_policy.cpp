@@ -91,18 +91,20 @@ std::vector<int64_t> bounded_proportional(const std::vector<double>& n,
   return bounded_largest_remainder(quota, lower, upper, total);
 }
 
-// The dynamic policy's base b_c = N_c^p Σ N / Σ N^p (0 for an empty class): instance counts at
-// p = 1, square-root sampling at p = 0.5, always summing to Σ N.
-std::vector<double> dynamic_base(const std::vector<int64_t>& counts, double p) {
+// The dynamic policy's base b_c = N_c^p B / Σ N^p (0 for an empty class): instance counts at
+// p = 1, square-root sampling at p = 0.5, always summing to the epoch's budget B. The bounds
+// [floor, ceiling] · b_c are relative to it, so an epoch shorter than Σ N keeps the controller's
+// range instead of pinning every class to its floor.
+std::vector<double> dynamic_base(const std::vector<int64_t>& counts, double p, int64_t budget) {
   std::vector<double> b(counts.size(), 0.0);
-  double total = 0, total_p = 0;
+  double total_p = 0;
   for (size_t c = 0; c < counts.size(); ++c) {
     if (counts[c] == 0) continue;
     b[c] = std::pow(static_cast<double>(counts[c]), p);
-    total += static_cast<double>(counts[c]);
     total_p += b[c];
   }
-  for (double& v : b) v *= total / total_p;
+  if (total_p == 0) return b;
+  for (double& v : b) v *= static_cast<double>(budget) / total_p;
   return b;
 }
 
@@ -154,7 +156,7 @@ std::vector<double> SamplingPolicy::weights(int64_t epoch) const {
     max_multiplier = std::max(max_multiplier, multipliers_[c]);
   }
   const auto base = options_.kind() == PolicyKind::Dynamic
-                        ? dynamic_base(class_counts_, options_.base())
+                        ? dynamic_base(class_counts_, options_.base(), budget())
                         : std::vector<double>();
   bool overflow = false;
   for (size_t c = 0; c < num; ++c) {
@@ -232,7 +234,7 @@ std::vector<int64_t> SamplingPolicy::draw_counts(int64_t epoch) const {
       // Only non-empty classes take part (an empty one is held at 0): the bisection then
       // costs O(present classes), not O(C).
       const auto w = weights(epoch);
-      const auto base = dynamic_base(class_counts_, options_.base());
+      const auto base = dynamic_base(class_counts_, options_.base(), budget());
       std::vector<size_t> present;
       std::vector<double> n;
       std::vector<double> wp;

@@ -22,8 +22,8 @@ enum class PolicyKind {
   Undersample,   ///< n_c = min(N_c, floor(ratio · min_c N_c)); ignores the budget.
   Oversample,    ///< n_c = max_c N_c; ignores the budget.
   F1Adaptive,    ///< n_c ∝ 1 - score_c of the last update (Pouyanfar et al. 2018).
-  Dynamic,       ///< n_c ∝ b_c · m_c (b_c = N_c^base rescaled to sum N; m_c updated from the
-                 ///< scores), within [floor, ceiling] · b_c.
+  Dynamic,       ///< n_c ∝ b_c · m_c (b_c = N_c^base rescaled to the budget; m_c updated
+                 ///< from the scores), within [floor, ceiling] · b_c.
   Explicit,      ///< n_c given per class (imbalanced-learn dict semantics); ignores the budget.
 };
 
@@ -50,8 +50,8 @@ std::string policy_kind_name(PolicyKind kind);
   X(double, floor, 0.25, "dynamic lower bound of m_c and of n_c / b_c; > 0.")                  \
   X(double, ceiling, 4.0, "dynamic upper bound of m_c and of n_c / b_c; >= floor.")            \
   X(double, base, 1.0,                                                                        \
-    "dynamic base exponent p in [0, 1]: m_c scales b_c = N_c^p sum N / sum N^p (1: instance "  \
-    "counts, 0.5: square-root sampling).")                                                    \
+    "dynamic base exponent p in [0, 1]: m_c scales b_c = N_c^p B / sum N^p (B: the budget; "    \
+    "1: instance counts, 0.5: square-root sampling).")                                        \
   X(bool, integral, false,                                                                    \
     "dynamic controller: log m_c += step (mean - score_c), clamped to [log floor, log "        \
     "ceiling] (integrates the error; smoothing unused) instead of smoothing toward "           \
