@@ -32,6 +32,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <sstream>
 
 namespace {
 
@@ -60,6 +61,8 @@ struct Options {
   rebalance::optional<bool> dynamic_integral;
   rebalance::optional<std::string> dynamic_score;
   double ldam_scale = 0;  // 0: the strategy table's
+  std::string phases;     // empty: the strategy table's; else PhaseOptions specs joined by '|'
+  rebalance::optional<int64_t> validations_per_epoch;  // unset: the strategy's
 };
 
 constexpr const char* kUsage =
@@ -73,6 +76,11 @@ constexpr const char* kUsage =
     "  [--dynamic-integral 0|1] [--dynamic-score f1|recall|recall_lcb|log_prediction_ratio]\n"
     "  (the dynamic policy; default: the strategy table's)\n"
     "  [--ldam-scale S]  (LDAM's logit scale; default the strategy table's)\n"
+    "  [--phases 'name=a;epochs=6|name=b;sampling=dynamic;lr_factor=0.1;epochs=2']\n"
+    "  (the strategy's phases replaced: PhaseOptions key=value lists joined by '|', in\n"
+    "  nominal epochs; the step budget is split in their proportions)\n"
+    "  [--validations-per-epoch K]  (an epoch of the sampler is ceil(train size / K) draws, so\n"
+    "  the loop validates K times per pass; default the strategy table's)\n"
     "  fmnist_lt --eval-torchscript MODEL.pt [--torchscript-loss LOSS.pt] [--json FILE]\n"
     "--checkpoint writes the whole training state after every epoch; --resume 1 continues from\n"
     "it; --stop-after-epochs N stops this process after N epochs (resume later).\n"
@@ -123,6 +131,8 @@ Options parse(int argc, char** argv) {
     else if (key == "dynamic-integral") o.dynamic_integral = std::stoll(value) != 0;
     else if (key == "dynamic-score") o.dynamic_score = value;
     else if (key == "ldam-scale") o.ldam_scale = std::stod(value);
+    else if (key == "phases") o.phases = value;
+    else if (key == "validations-per-epoch") o.validations_per_epoch = std::stoll(value);
     else throw std::invalid_argument("fmnist_lt: unknown option --" + key);
   }
   if (o.label.empty()) o.label = o.strategy;
@@ -130,6 +140,18 @@ Options parse(int argc, char** argv) {
     throw std::invalid_argument("fmnist_lt: --resume needs --checkpoint FILE");
   }
   return o;
+}
+
+/// The phases of --phases: PhaseOptions::from_string specs joined by '|'.
+std::vector<rebalance::schedule::PhaseOptions> parse_phases(const std::string& text) {
+  std::vector<rebalance::schedule::PhaseOptions> phases;
+  std::stringstream stream(text);
+  std::string spec;
+  while (std::getline(stream, spec, '|')) {
+    phases.push_back(rebalance::schedule::PhaseOptions::from_string(spec));
+  }
+  if (phases.empty()) throw std::invalid_argument("fmnist_lt: --phases names no phase");
+  return phases;
 }
 
 /// The sampler options of phase `p` of `strategy`, with the --dynamic-* flags given.
@@ -400,6 +422,9 @@ int main(int argc, char** argv) try {
 
   auto strategy = rebalance::schedule::make_strategy(opt.strategy, opt.epochs);
   if (opt.ldam_scale > 0) strategy.ldam_scale = opt.ldam_scale;
+  if (!opt.phases.empty()) strategy.phases = parse_phases(opt.phases);
+  if (opt.validations_per_epoch) strategy.validations_per_epoch = *opt.validations_per_epoch;
+  rebalance::schedule::set_epoch_budget(strategy, n_train);
   rebalance::schedule::to_step_budget(strategy.phases, total_steps);
   Recipe r(opt, data, std::move(strategy));
   resume(opt, r);

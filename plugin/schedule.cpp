@@ -68,7 +68,8 @@ TORCH_LIBRARY_FRAGMENT(rebalance, m) {
                     return std::make_tuple(s.loss, params);
                   })
       // (score, options) of a strategy's sampler: Strategy::sampler_score and the
-      // SamplingPolicyOptions fields the phases leave alone (integral as 0 or 1).
+      // SamplingPolicyOptions fields the phases leave alone (integral as 0 or 1), with
+      // Strategy::validations_per_epoch.
       .def_static("strategy_sampler",
                   [](std::string name) {
                     const auto s = rebalance::schedule::make_strategy(name, 8);
@@ -79,6 +80,8 @@ TORCH_LIBRARY_FRAGMENT(rebalance, m) {
                     options.insert("ceiling", s.sampler.ceiling());
                     options.insert("base", s.sampler.base());
                     options.insert("integral", s.sampler.integral() ? 1.0 : 0.0);
+                    options.insert("validations_per_epoch",
+                                   static_cast<double>(s.validations_per_epoch));
                     return std::make_tuple(s.sampler_score, options);
                   })
       .def_static("phase_schema",

@@ -57,12 +57,17 @@ def make_loss(name, counts, weight):
     return torch.jit.script(loss), offset
 
 
-def make_sampler_options(name):
+def make_sampler_options(name, train_size):
     """The strategy's sampler settings (Strategy::sampler in the one table) as AdaptiveSampler
-    keywords, and the report column its update takes (Strategy::sampler_score)."""
+    keywords, with the epoch budget of Strategy::validations_per_epoch, and the report column its
+    update takes (Strategy::sampler_score)."""
     score, p = torch.classes.rebalance.PhaseScheduler.strategy_sampler(name)
     options = {key: p[key] for key in ("step", "smoothing", "floor", "ceiling", "base")}
-    return dict(options, integral=p["integral"] != 0), score
+    options["integral"] = p["integral"] != 0
+    per_epoch = int(p["validations_per_epoch"])
+    if per_epoch > 1:
+        options["budget"] = -(-train_size // per_epoch)
+    return options, score
 
 
 def evaluate(model, x, y, metrics, rank=0, world=1, offset=None):
@@ -129,7 +134,7 @@ def main():
         broadcast_parameters(model)
     opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, weight_decay=5e-4)
     ratio = max(p["sampling_ratio"] for p in phases)
-    sampler_options, sampler_score = make_sampler_options(args.strategy)
+    sampler_options, sampler_score = make_sampler_options(args.strategy, n)
     sampler = rebalance.AdaptiveSampler(train_y, NUM_CLASSES, scheduler.sampling(), ratio=ratio,
                                         seed=args.seed, **sampler_options)
     counts_t = torch.tensor(counts)

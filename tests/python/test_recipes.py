@@ -115,10 +115,38 @@ def test_python_recipe_losses_follow_the_strategy_table():
     torch.testing.assert_close(loss(logits, target), ce(adjusted, target, weight=weight))
 
 
-# Stopping right after a phase's last epoch (recommended: 3, dynamic: 1) resumes into a phase
-# the loop has not applied yet; mid-phase stops resume inside one.
+def test_dynamic_validates_four_times_per_pass_in_both_recipes(tmp_path):
+    """Strategy::validations_per_epoch = 4: both recipes draw ceil(train size / 4) per epoch, so
+    they validate (and the controller updates) four times per pass over the split."""
+    args = ["--strategy", "dynamic", *SMALL[:4], "--steps", "40", "--batch-size", "32",
+            "--threads", "1"]
+    run(*args, "--json", str(tmp_path / "cpp.json"))
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "train_fmnist_lt.py"), *args, "--json",
+         str(tmp_path / "py.json")], capture_output=True, text=True, timeout=300,
+        env=dict(os.environ, PYTHONPATH=str(ROOT / "plugin" / "python")))
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    cpp, py = read(tmp_path / "cpp.json"), read(tmp_path / "py.json")
+    per_epoch = -(-sum(cpp["train_counts"]) // 4)
+    assert sum(cpp["draw_counts"][0]) == per_epoch
+    assert cpp["draw_counts"][0] == py["draw_counts"][0]
+    assert len(cpp["val_macro_f1"]) == len(py["val_macro_f1"]) >= 4
+
+
+def test_cpp_recipe_phases_flag_replaces_the_strategys_phases(tmp_path):
+    out = run("--strategy", "ce", *SMALL[:4], "--steps", "20", "--threads", "1", "--phases",
+              "name=warm;epochs=3|name=tail;sampling=class_balanced;lr_factor=0.1;epochs=1")
+    assert "phase 1/2 'warm'" in out and "phase 2/2 'tail' (sampling class_balanced" in out
+    done = subprocess.run([str(BINARY), "--phases", "name=a;epochs=two"], capture_output=True,
+                          text=True)
+    assert done.returncode != 0 and "epochs" in done.stderr and "two" in done.stderr
+
+
+# Stopping right after a phase's last epoch (recommended: 3; dynamic, which validates four
+# times per pass: 12) resumes into a phase the loop has not applied yet; mid-phase stops resume
+# inside one (dynamic: 14, with the controller's multipliers part-way).
 @pytest.mark.parametrize("strategy, stop_after", [
-    ("recommended", 3), ("recommended", 2), ("dynamic", 1), ("dynamic", 2),
+    ("recommended", 3), ("recommended", 2), ("dynamic", 12), ("dynamic", 14),
     ("undersample_then_finetune", 2)])
 def test_stopped_and_resumed_run_ends_like_an_uninterrupted_one(tmp_path, uninterrupted,
                                                                strategy, stop_after):

@@ -52,21 +52,25 @@ def test_deferred_presets_change_one_thing_in_the_last_quarter(preset, sampling,
 def test_dynamic_preset_starts_on_original_data():
     s = PhaseScheduler("dynamic", 8)
     assert s.sampling() == "instance"
-    run(s, [0.3, 0.4])
-    assert (s.sampling(), s.weighting(), s.lr_factor()) == ("dynamic", "none", 1.0)
-    run(s, [0.5, 0.6, 0.6, 0.7])
-    assert (s.sampling(), s.lr_factor()) == ("dynamic", 0.1)
+    run(s, [0.3, 0.4, 0.5, 0.5, 0.5])
+    assert s.sampling() == "instance"
+    run(s, [0.6])
+    assert (s.sampling(), s.weighting(), s.lr_factor()) == ("dynamic", "none", 0.1)
     from rebalance.schedule import parse_phase
-    assert [parse_phase(p)["epochs"] for p in s.phases()] == [2, 4, 2]
+    assert [parse_phase(p)["epochs"] for p in s.phases()] == [6, 2]
+    assert [parse_phase(p)["epochs"] for p in PhaseScheduler("dynamic", 3).phases()] == [2, 1]
     assert [parse_phase(p)["epochs"] for p in PhaseScheduler("dynamic", 2).phases()] == [1, 1]
 
 
 def test_dynamic_strategy_sets_the_controller():
     score, options = torch.classes.rebalance.PhaseScheduler.strategy_sampler("dynamic")
-    assert score == "recall_lcb"
+    assert score == "log_prediction_ratio"
     assert (options["base"], options["integral"], options["step"]) == (0.0, 1.0, 1.0)
+    assert (options["floor"], options["ceiling"]) == (0.25, 2.0)
+    assert options["validations_per_epoch"] == 4.0
     score, options = torch.classes.rebalance.PhaseScheduler.strategy_sampler("drs")
     assert score == "f1" and options["integral"] == 0.0 and options["base"] == 1.0
+    assert options["validations_per_epoch"] == 1.0
 
 
 def test_best_epoch_and_recall_alarm():

@@ -54,16 +54,9 @@ std::vector<PhaseOptions> preset(const std::string& name, int64_t total_epochs,
     return {warmup, PhaseOptions().name("rebalance").sampling("power")
                         .weighting("effective_number").lr_factor(0.1).epochs(late)};
   }
-  // dynamic: the controller (Strategy::sampler) gets half the run at the full rate and the last
-  // quarter at LR x 0.1; with two epochs only the low-rate phase follows the instance one.
-  const int64_t adaptive = total_epochs - 2 * late;
-  std::vector<PhaseOptions> phases{PhaseOptions().name("instance").epochs(late)};
-  if (adaptive > 0) {
-    phases.push_back(PhaseOptions().name("dynamic").sampling("dynamic").epochs(adaptive));
-  }
-  phases.push_back(
-      PhaseOptions().name("dynamic_low_lr").sampling("dynamic").lr_factor(0.1).epochs(late));
-  return phases;
+  // dynamic: drs's shape, with the controller (Strategy::sampler) in place of the fixed
+  // class-balanced draws of the LR x 0.1 phase.
+  return {warmup, PhaseOptions().name("dynamic").sampling("dynamic").lr_factor(0.1).epochs(late)};
 }
 
 } // namespace schedule

@@ -40,7 +40,15 @@ struct Strategy {
   /// The column of the validation report the sampler's update takes (report_scores: f1,
   /// recall, recall_lcb, ...).
   std::string sampler_score = "f1";
+  /// Validations per pass over the training split: the sampler's epoch is ceil(train size / k)
+  /// draws (set_epoch_budget), so the loop validates, and the dynamic sampler updates, k times
+  /// as often. 1 for every strategy but `dynamic`.
+  int64_t validations_per_epoch = 1;
 };
+
+/// Sets `strategy.sampler`'s budget to ceil(train_size / validations_per_epoch) draws (leaves it
+/// unset, i.e. the train size, at 1). ValueError for validations_per_epoch < 1 or train_size < 0.
+void set_epoch_budget(Strategy& strategy, int64_t train_size);
 
 
 /// The sampler options of `phase`: `sampler` (a strategy's) with the phase's policy kind and

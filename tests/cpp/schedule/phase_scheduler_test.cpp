@@ -1,5 +1,6 @@
 #include "rebalance/schedule/phase_scheduler.h"
 #include "rebalance/schedule/presets.h"
+#include "rebalance/schedule/strategies.h"
 
 #include <gtest/gtest.h>
 
@@ -66,6 +67,23 @@ TEST(PhaseScheduler, EveryPresetBuilds) {
     for (const auto& p : s->phases()) epochs += p.epochs();
     EXPECT_EQ(epochs, 12) << name;
   }
+}
+
+TEST(Strategies, EpochBudgetFollowsValidationsPerEpoch) {
+  using rebalance::schedule::make_strategy;
+  using rebalance::schedule::set_epoch_budget;
+  auto dynamic = make_strategy("dynamic", 8);
+  EXPECT_EQ(dynamic.validations_per_epoch, 4);
+  set_epoch_budget(dynamic, 12406);
+  ASSERT_TRUE(dynamic.sampler.budget().has_value());
+  EXPECT_EQ(*dynamic.sampler.budget(), 3102);  // ceil(12406 / 4)
+  auto drs = make_strategy("drs", 8);
+  set_epoch_budget(drs, 12406);
+  EXPECT_FALSE(drs.sampler.budget().has_value());  // one validation per pass: the train size
+  drs.validations_per_epoch = 0;
+  EXPECT_THROW(set_epoch_budget(drs, 12406), c10::ValueError);
+  drs.validations_per_epoch = 2;
+  EXPECT_THROW(set_epoch_budget(drs, -1), c10::ValueError);
 }
 
 } // namespace

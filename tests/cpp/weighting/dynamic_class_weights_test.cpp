@@ -63,6 +63,18 @@ TEST(DynamicClassWeights, RecallLowerBoundIsWilsons) {
   EXPECT_THROW(rebalance::report_scores(metrics.report(), "recall_ucb"), c10::ValueError);
 }
 
+TEST(DynamicClassWeights, LogPredictionRatioCountsPredictions) {
+  rebalance::ClassMetrics metrics(3);
+  // targets 0,0,1,1,1,1; predictions 0,0,1,1,0,2: class 0 predicted 3 times (2 members),
+  // class 1 twice (4 members), class 2 once (no members)
+  metrics.update(at::tensor({0, 0, 1, 1, 0, 2}, at::kLong),
+                 at::tensor({0, 0, 1, 1, 1, 1}, at::kLong));
+  const at::Tensor r = rebalance::report_scores(metrics.report(), "log_prediction_ratio");
+  EXPECT_NEAR(r[0].item<double>(), std::log(3.5 / 2.5), 1e-12);
+  EXPECT_NEAR(r[1].item<double>(), std::log(2.5 / 4.5), 1e-12);
+  EXPECT_EQ(r[2].item<double>(), 0.0);
+}
+
 TEST(DynamicClassWeights, RunningLossSurvivesArchiveMidWindow) {
   const at::Tensor loss = at::tensor({0.5, 1.5, 2.0, 0.1}, at::kDouble);
   const at::Tensor target = at::tensor({0, 0, 1, -100}, at::kLong);
