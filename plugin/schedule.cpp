@@ -84,6 +84,14 @@ TORCH_LIBRARY_FRAGMENT(rebalance, m) {
                                    static_cast<double>(s.validations_per_epoch));
                     return std::make_tuple(s.sampler_score, options);
                   })
+      // The sampler's epoch budget of a strategy for a train split of train_size rows
+      // (schedule::set_epoch_budget; train_size itself at one validation per pass).
+      .def_static("strategy_epoch_budget",
+                  [](std::string name, int64_t train_size) {
+                    auto s = rebalance::schedule::make_strategy(name, 8);
+                    rebalance::schedule::set_epoch_budget(s, train_size);
+                    return s.sampler.budget().value_or(train_size);
+                  })
       .def_static("phase_schema",
                   [] { return rebalance::bind::schema_rows<PhaseOptions>(); })
       .def("phases", [](const Self& self) { return to_specs(self->value.phases()); })

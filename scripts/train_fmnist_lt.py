@@ -64,9 +64,9 @@ def make_sampler_options(name, train_size):
     score, p = torch.classes.rebalance.PhaseScheduler.strategy_sampler(name)
     options = {key: p[key] for key in ("step", "smoothing", "floor", "ceiling", "base")}
     options["integral"] = p["integral"] != 0
-    per_epoch = int(p["validations_per_epoch"])
-    if per_epoch > 1:
-        options["budget"] = -(-train_size // per_epoch)
+    budget = torch.classes.rebalance.PhaseScheduler.strategy_epoch_budget(name, train_size)
+    if budget != train_size:
+        options["budget"] = budget
     return options, score
 
 

@@ -68,6 +68,10 @@ def test_dynamic_strategy_sets_the_controller():
     assert (options["base"], options["integral"], options["step"]) == (0.0, 1.0, 1.0)
     assert (options["floor"], options["ceiling"]) == (0.25, 2.0)
     assert options["validations_per_epoch"] == 4.0
+    assert torch.classes.rebalance.PhaseScheduler.strategy_epoch_budget("dynamic", 12406) == 3102
+    assert torch.classes.rebalance.PhaseScheduler.strategy_epoch_budget("drs", 12406) == 12406
+    with pytest.raises(ValueError, match="set_epoch_budget: train_size must be >= 0, got -1"):
+        torch.classes.rebalance.PhaseScheduler.strategy_epoch_budget("dynamic", -1)
     score, options = torch.classes.rebalance.PhaseScheduler.strategy_sampler("drs")
     assert score == "f1" and options["integral"] == 0.0 and options["base"] == 1.0
     assert options["validations_per_epoch"] == 1.0
