@@ -61,7 +61,7 @@ struct Options {
   rebalance::optional<bool> dynamic_integral;
   rebalance::optional<std::string> dynamic_score;
   double ldam_scale = 0;  // 0: the strategy table's
-  std::string phases;     // empty: the strategy table's; else PhaseOptions specs joined by '|'
+  std::vector<rebalance::schedule::PhaseOptions> phases;  // empty: the strategy table's
   rebalance::optional<int64_t> validations_per_epoch;  // unset: the strategy's
 };
 
@@ -85,6 +85,23 @@ constexpr const char* kUsage =
     "--checkpoint writes the whole training state after every epoch; --resume 1 continues from\n"
     "it; --stop-after-epochs N stops this process after N epochs (resume later).\n"
     "strategies: ";
+
+/// The phases of --phases: PhaseOptions::from_string specs joined by '|'.
+std::vector<rebalance::schedule::PhaseOptions> parse_phases(const std::string& text) {
+  std::vector<rebalance::schedule::PhaseOptions> phases;
+  std::stringstream stream(text);
+  std::string spec;
+  while (std::getline(stream, spec, '|')) {
+    try {
+      phases.push_back(rebalance::schedule::PhaseOptions::from_string(spec));
+    } catch (const c10::Error& e) {
+      throw std::invalid_argument(std::string("fmnist_lt: --phases: ") +
+                                  e.what_without_backtrace());
+    }
+  }
+  if (phases.empty()) throw std::invalid_argument("fmnist_lt: --phases names no phase");
+  return phases;
+}
 
 Options parse(int argc, char** argv) {
   Options o;
@@ -131,7 +148,7 @@ Options parse(int argc, char** argv) {
     else if (key == "dynamic-integral") o.dynamic_integral = std::stoll(value) != 0;
     else if (key == "dynamic-score") o.dynamic_score = value;
     else if (key == "ldam-scale") o.ldam_scale = std::stod(value);
-    else if (key == "phases") o.phases = value;
+    else if (key == "phases") o.phases = parse_phases(value);
     else if (key == "validations-per-epoch") o.validations_per_epoch = std::stoll(value);
     else throw std::invalid_argument("fmnist_lt: unknown option --" + key);
   }
@@ -140,18 +157,6 @@ Options parse(int argc, char** argv) {
     throw std::invalid_argument("fmnist_lt: --resume needs --checkpoint FILE");
   }
   return o;
-}
-
-/// The phases of --phases: PhaseOptions::from_string specs joined by '|'.
-std::vector<rebalance::schedule::PhaseOptions> parse_phases(const std::string& text) {
-  std::vector<rebalance::schedule::PhaseOptions> phases;
-  std::stringstream stream(text);
-  std::string spec;
-  while (std::getline(stream, spec, '|')) {
-    phases.push_back(rebalance::schedule::PhaseOptions::from_string(spec));
-  }
-  if (phases.empty()) throw std::invalid_argument("fmnist_lt: --phases names no phase");
-  return phases;
 }
 
 /// The sampler options of phase `p` of `strategy`, with the --dynamic-* flags given.
@@ -422,7 +427,7 @@ int main(int argc, char** argv) try {
 
   auto strategy = rebalance::schedule::make_strategy(opt.strategy, opt.epochs);
   if (opt.ldam_scale > 0) strategy.ldam_scale = opt.ldam_scale;
-  if (!opt.phases.empty()) strategy.phases = parse_phases(opt.phases);
+  if (!opt.phases.empty()) strategy.phases = opt.phases;
   if (opt.validations_per_epoch) strategy.validations_per_epoch = *opt.validations_per_epoch;
   rebalance::schedule::set_epoch_budget(strategy, n_train);
   rebalance::schedule::to_step_budget(strategy.phases, total_steps);

@@ -139,7 +139,8 @@ def test_cpp_recipe_phases_flag_replaces_the_strategys_phases(tmp_path):
     assert "phase 1/2 'warm'" in out and "phase 2/2 'tail' (sampling class_balanced" in out
     done = subprocess.run([str(BINARY), "--phases", "name=a;epochs=two"], capture_output=True,
                           text=True)
-    assert done.returncode != 0 and "epochs" in done.stderr and "two" in done.stderr
+    assert done.returncode != 0 and "fmnist_lt: --phases: " in done.stderr
+    assert "epochs" in done.stderr and "two" in done.stderr
 
 
 # Stopping right after a phase's last epoch (recommended: 3; dynamic, which validates four
