@@ -41,7 +41,7 @@ struct Options {
   std::string strategy = "ce";
   std::string profile = "exp";
   std::string label;  // the run's name in RESULT and --json; empty: the strategy
-  std::string json, checkpoint, dump_split, eval_torchscript, torchscript_loss;
+  std::string json, checkpoint, dump_split, dump_logits, eval_torchscript, torchscript_loss;
   double imbalance_ratio = 100;
   double lr = 0.05;
   int64_t epochs = 8;
@@ -70,10 +70,14 @@ constexpr const char* kUsage =
     "  [--profile exp|step|balanced|balanced_step] [--per-class N] [--val-per-class N]\n"
     "  [--epochs E] [--steps S] [--batch-size B] [--lr LR]\n"
     "  [--seed S] [--threads T] [--json FILE] [--label NAME] [--dump-split FILE]\n"
+    "  [--dump-logits FILE]  (the best epoch's logits: a tuple (val_logits, val_labels,\n"
+    "  test_logits, test_labels) for Python's torch.load)\n"
     "  [--checkpoint FILE] [--resume 0|1] [--stop-after-epochs N]\n"
     "  [--dynamic-momentum 0.5] [--dynamic-min-weight 0.25] [--dynamic-max-weight 4]\n"
     "  [--dynamic-step X] [--dynamic-ceiling X] [--dynamic-floor X] [--dynamic-base P]\n"
-    "  [--dynamic-integral 0|1] [--dynamic-score f1|recall|recall_lcb|log_prediction_ratio]\n"
+    "  [--dynamic-integral 0|1] [--dynamic-score f1|recall|recall_lcb|log_prediction_ratio|\n"
+    "  val_loss|train_loss]  (the loss signals: -log of each class's mean cross-entropy on the\n"
+    "  validation split or on the epoch's training draws)\n"
     "  (the dynamic policy; default: the strategy table's)\n"
     "  [--ldam-scale S]  (LDAM's logit scale; default the strategy table's)\n"
     "  [--phases 'name=a;epochs=6|name=b;sampling=dynamic;lr_factor=0.1;epochs=2']\n"
@@ -125,6 +129,7 @@ Options parse(int argc, char** argv) {
     else if (key == "label") o.label = value;
     else if (key == "checkpoint") o.checkpoint = value;
     else if (key == "dump-split") o.dump_split = value;
+    else if (key == "dump-logits") o.dump_logits = value;
     else if (key == "eval-torchscript") o.eval_torchscript = value;
     else if (key == "torchscript-loss") o.torchscript_loss = value;
     else if (key == "imbalance-ratio") o.imbalance_ratio = std::stod(value);
@@ -155,6 +160,14 @@ Options parse(int argc, char** argv) {
   if (o.label.empty()) o.label = o.strategy;
   if (o.resume && o.checkpoint.empty()) {
     throw std::invalid_argument("fmnist_lt: --resume needs --checkpoint FILE");
+  }
+  if (o.dynamic_score && *o.dynamic_score != "val_loss" && *o.dynamic_score != "train_loss") {
+    try {  // the report's columns: report_scores names them in its error
+      rebalance::report_scores(rebalance::ClassMetrics(2).report(), *o.dynamic_score);
+    } catch (const c10::Error& e) {
+      throw std::invalid_argument(std::string("fmnist_lt: --dynamic-score (or val_loss, "
+                                              "train_loss): ") + e.what_without_backtrace());
+    }
   }
   return o;
 }
@@ -242,6 +255,18 @@ int eval_torchscript(const Options& opt) {
   return 0;
 }
 
+/// The logits `forward` gives for `images`, in batches of 1000.
+template <typename Forward>
+torch::Tensor logits_of(Forward&& forward, const torch::Tensor& images) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> parts;
+  for (int64_t start = 0; start < images.size(0); start += 1000) {
+    const int64_t end = std::min<int64_t>(start + 1000, images.size(0));
+    parts.push_back(forward(images.slice(0, start, end)));
+  }
+  return torch::cat(parts);
+}
+
 void dump_split(const std::string& path, const torch::Tensor& train, const torch::Tensor& val) {
   const auto ints = [](const torch::Tensor& t) {
     const auto c = t.contiguous();
@@ -312,7 +337,16 @@ struct Recipe {
   rebalance::DynamicClassWeights dynamic_weights;
   rebalance::ClassMetrics val_metrics{10}, test_metrics{10};
   fmnist::RecipeProgress progress;
+  // Per-class sums of the training loss and draws of the current epoch (the train_loss signal).
+  torch::Tensor train_loss_sum = torch::zeros({10}, torch::kDouble);
+  torch::Tensor train_loss_count = torch::zeros({10}, torch::kDouble);
 };
+
+/// -log(mean cross-entropy) per class from per-class loss sums and counts: higher is better,
+/// and a class with twice another's loss scores log 2 lower whatever the scale.
+torch::Tensor log_inverse_loss(const torch::Tensor& loss_sum, const torch::Tensor& count) {
+  return -(loss_sum / count.clamp_min(1)).clamp_min(1e-6).log();
+}
 
 /// Continues from --checkpoint when --resume 1 and it exists.
 void resume(const Options& opt, Recipe& r) {
@@ -349,6 +383,8 @@ double train_epoch(const Options& opt, Recipe& r, const Data& data, int64_t tota
   r.sampler.set_epoch(r.progress.epoch);
   r.sampler.reset();
   r.progress.draw_counts.push_back(r.sampler.draw_counts());
+  r.train_loss_sum.zero_();
+  r.train_loss_count.zero_();
   double loss_sum = 0;
   int64_t batches = 0;
   while (auto batch = r.sampler.next(opt.batch_size)) {
@@ -360,6 +396,14 @@ double train_epoch(const Options& opt, Recipe& r, const Data& data, int64_t tota
     const auto logits = r.model->forward(data.train_x.index_select(0, idx));
     const auto target = data.train_y.index_select(0, idx);
     auto loss = r.loss(logits, target, class_weight);
+    {
+      torch::NoGradGuard no_grad;
+      const auto per_sample = torch::nn::functional::cross_entropy(
+          logits.detach(), target,
+          torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
+      r.train_loss_sum.index_add_(0, target, per_sample.to(torch::kDouble));
+      r.train_loss_count.index_add_(0, target, torch::ones_like(per_sample, torch::kDouble));
+    }
     loss.backward();
     r.optimizer.step();
     loss_sum += loss.item<double>();
@@ -372,9 +416,21 @@ double train_epoch(const Options& opt, Recipe& r, const Data& data, int64_t tota
 
 /// Feeds the validation report to the sampler, the dynamic weights and the scheduler; keeps the
 /// parameters of the best epoch.
-rebalance::EpochOutcome end_epoch(Recipe& r, const rebalance::ClassReport& report) {
+rebalance::EpochOutcome end_epoch(Recipe& r, const rebalance::ClassReport& report,
+                                  const torch::Tensor& val_logits, const torch::Tensor& val_y) {
   r.progress.val_macro_f1.push_back(report.macro_f1);
-  r.sampler.update(rebalance::report_scores(report, r.sampler_score));
+  if (r.sampler_score == "train_loss") {
+    r.sampler.update(log_inverse_loss(r.train_loss_sum, r.train_loss_count));
+  } else if (r.sampler_score == "val_loss") {
+    const auto per_sample = torch::nn::functional::cross_entropy(
+        val_logits, val_y,
+        torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
+    const auto sum =
+        torch::zeros({10}, torch::kDouble).index_add_(0, val_y, per_sample.to(torch::kDouble));
+    r.sampler.update(log_inverse_loss(sum, torch::bincount(val_y, {}, 10).to(torch::kDouble)));
+  } else {
+    r.sampler.update(rebalance::report_scores(report, r.sampler_score));
+  }
   r.dynamic_weights.update(report, "recall");
   const auto outcome = r.scheduler.end_epoch(report.recall, report.macro_f1);
   if (outcome.is_best) {
@@ -458,7 +514,9 @@ int main(int argc, char** argv) try {
     const double loss =
         train_epoch(opt, r, data, total_steps, class_weight_of(r.scheduler.phase(), r, data));
     const auto report = evaluate(forward, data.val_x, data.val_y, r.val_metrics);
-    const auto outcome = end_epoch(r, report);
+    const auto val_logits =
+        r.sampler_score == "val_loss" ? logits_of(forward, data.val_x) : torch::Tensor();
+    const auto outcome = end_epoch(r, report, val_logits, data.val_y);
     r.progress.seconds = elapsed();
     if (!opt.checkpoint.empty()) fmnist::save_checkpoint(opt.checkpoint, r.state());
     const double eta =
@@ -477,6 +535,14 @@ int main(int argc, char** argv) try {
   const double seconds = elapsed();
   print_result(opt.label, report, seconds);
   if (!opt.json.empty()) write_json(opt, r, data, total_steps, report, seconds);
+  if (!opt.dump_logits.empty()) {
+    // A tuple: torch.load(..., weights_only=True) refuses the type tags of a typed Dict.
+    const auto bytes = torch::pickle_save(c10::ivalue::Tuple::create(
+        {logits_of(forward, data.val_x), data.val_y, logits_of(forward, data.test.images),
+         data.test.labels}));
+    std::ofstream(opt.dump_logits, std::ios::binary)
+        .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
   return 0;
 } catch (const std::exception& e) {
   std::cerr << e.what() << "\n";

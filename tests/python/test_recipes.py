@@ -133,6 +133,45 @@ def test_dynamic_validates_four_times_per_pass_in_both_recipes(tmp_path):
     assert len(cpp["val_macro_f1"]) == len(py["val_macro_f1"]) >= 4
 
 
+def test_cpp_recipe_dumps_the_tested_logits(tmp_path):
+    """--dump-logits writes the tested (best) epoch's logits: a tuple that torch.load takes with
+    weights_only=True, labels equal to the Python split's and the test set's, and scikit-learn's
+    macro-F1 of the test argmax equal to the macro-F1 the run reports."""
+    dump, out = tmp_path / "logits.pt", tmp_path / "run.json"
+    run("--strategy", "drs", *SMALL, "--steps", "40", "--seed", "1", "--json", str(out),
+        "--dump-logits", str(dump))
+    val_logits, val_labels, test_logits, test_labels = torch.load(dump, weights_only=True)
+    _, train_labels = load_split(DATA_DIR, "train")
+    _, val = long_tail_split(train_labels, long_tail_counts(100, "exp", per_class=200), 1,
+                             val_per_class=20)
+    assert torch.equal(val_labels, train_labels[val])
+    assert torch.equal(test_labels, load_split(DATA_DIR, "t10k")[1])
+    assert val_logits.shape == (200, 10) and test_logits.shape == (10000, 10)
+    f1 = f1_score(test_labels.numpy(), test_logits.argmax(1).numpy(), average="macro")
+    assert f1 == pytest.approx(read(out)["test"]["macro_f1"], abs=1e-6)
+
+
+@pytest.mark.parametrize("score", ["val_loss", "train_loss"])
+def test_cpp_recipe_loss_signals_drive_the_dynamic_draws(tmp_path, score):
+    """The loss signals feed the controller: the draws leave the log_prediction_ratio run's once
+    the controller has updated, a rerun gives the same draws, and a score that is neither a
+    report column nor a loss signal is refused before training, naming the flag."""
+    args = ["--strategy", "dynamic", *SMALL[:4], "--steps", "40", "--batch-size", "32",
+            "--threads", "1"]
+    draws = {}
+    for name, extra in (("default", []), ("a", ["--dynamic-score", score]),
+                        ("b", ["--dynamic-score", score])):
+        run(*args, *extra, "--json", str(tmp_path / f"{name}.json"))
+        draws[name] = read(tmp_path / f"{name}.json")["draw_counts"]
+    assert draws["a"] == draws["b"]
+    assert draws["a"][0] == draws["default"][0]  # before the first update
+    assert draws["a"] != draws["default"]
+    done = subprocess.run([str(BINARY), "--dynamic-score", "val_los"], capture_output=True,
+                          text=True)
+    assert done.returncode != 0 and "fmnist_lt: --dynamic-score" in done.stderr
+    assert "val_los" in done.stderr and "log_prediction_ratio" in done.stderr
+
+
 def test_cpp_recipe_phases_flag_replaces_the_strategys_phases(tmp_path):
     out = run("--strategy", "ce", *SMALL[:4], "--steps", "20", "--threads", "1", "--phases",
               "name=warm;epochs=3|name=tail;sampling=class_balanced;lr_factor=0.1;epochs=1")
