@@ -297,6 +297,24 @@ Data load_data(const Options& opt) {
   return d;
 }
 
+/// Per-class cross-entropy sums and row counts: the loss signals of --dynamic-score.
+struct ClassLoss {
+  torch::Tensor sum = torch::zeros({10}, torch::kDouble);
+  torch::Tensor count = torch::zeros({10}, torch::kDouble);
+
+  void add(const torch::Tensor& logits, const torch::Tensor& target) {
+    torch::NoGradGuard no_grad;
+    const auto loss = torch::nn::functional::cross_entropy(
+        logits.detach(), target,
+        torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
+    sum.index_add_(0, target, loss.to(torch::kDouble));
+    count.index_add_(0, target, torch::ones_like(loss, torch::kDouble));
+  }
+  /// -log(mean cross-entropy) per class: higher is better, and a class with twice another's
+  /// loss scores log 2 lower whatever the scale.
+  torch::Tensor scores() const { return -(sum / count.clamp_min(1)).clamp_min(1e-6).log(); }
+};
+
 /// Everything the loop trains and checkpoints.
 struct Recipe {
   Recipe(const Options& opt, const Data& data, rebalance::schedule::Strategy s)
@@ -337,16 +355,8 @@ struct Recipe {
   rebalance::DynamicClassWeights dynamic_weights;
   rebalance::ClassMetrics val_metrics{10}, test_metrics{10};
   fmnist::RecipeProgress progress;
-  // Per-class sums of the training loss and draws of the current epoch (the train_loss signal).
-  torch::Tensor train_loss_sum = torch::zeros({10}, torch::kDouble);
-  torch::Tensor train_loss_count = torch::zeros({10}, torch::kDouble);
+  ClassLoss train_loss;  // the current epoch's draws (the train_loss signal)
 };
-
-/// -log(mean cross-entropy) per class from per-class loss sums and counts: higher is better,
-/// and a class with twice another's loss scores log 2 lower whatever the scale.
-torch::Tensor log_inverse_loss(const torch::Tensor& loss_sum, const torch::Tensor& count) {
-  return -(loss_sum / count.clamp_min(1)).clamp_min(1e-6).log();
-}
 
 /// Continues from --checkpoint when --resume 1 and it exists.
 void resume(const Options& opt, Recipe& r) {
@@ -383,8 +393,7 @@ double train_epoch(const Options& opt, Recipe& r, const Data& data, int64_t tota
   r.sampler.set_epoch(r.progress.epoch);
   r.sampler.reset();
   r.progress.draw_counts.push_back(r.sampler.draw_counts());
-  r.train_loss_sum.zero_();
-  r.train_loss_count.zero_();
+  r.train_loss = ClassLoss();
   double loss_sum = 0;
   int64_t batches = 0;
   while (auto batch = r.sampler.next(opt.batch_size)) {
@@ -396,14 +405,7 @@ double train_epoch(const Options& opt, Recipe& r, const Data& data, int64_t tota
     const auto logits = r.model->forward(data.train_x.index_select(0, idx));
     const auto target = data.train_y.index_select(0, idx);
     auto loss = r.loss(logits, target, class_weight);
-    {
-      torch::NoGradGuard no_grad;
-      const auto per_sample = torch::nn::functional::cross_entropy(
-          logits.detach(), target,
-          torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
-      r.train_loss_sum.index_add_(0, target, per_sample.to(torch::kDouble));
-      r.train_loss_count.index_add_(0, target, torch::ones_like(per_sample, torch::kDouble));
-    }
+    if (r.sampler_score == "train_loss") r.train_loss.add(logits, target);
     loss.backward();
     r.optimizer.step();
     loss_sum += loss.item<double>();
@@ -420,14 +422,11 @@ rebalance::EpochOutcome end_epoch(Recipe& r, const rebalance::ClassReport& repor
                                   const torch::Tensor& val_logits, const torch::Tensor& val_y) {
   r.progress.val_macro_f1.push_back(report.macro_f1);
   if (r.sampler_score == "train_loss") {
-    r.sampler.update(log_inverse_loss(r.train_loss_sum, r.train_loss_count));
+    r.sampler.update(r.train_loss.scores());
   } else if (r.sampler_score == "val_loss") {
-    const auto per_sample = torch::nn::functional::cross_entropy(
-        val_logits, val_y,
-        torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
-    const auto sum =
-        torch::zeros({10}, torch::kDouble).index_add_(0, val_y, per_sample.to(torch::kDouble));
-    r.sampler.update(log_inverse_loss(sum, torch::bincount(val_y, {}, 10).to(torch::kDouble)));
+    ClassLoss val_loss;
+    val_loss.add(val_logits, val_y);
+    r.sampler.update(val_loss.scores());
   } else {
     r.sampler.update(rebalance::report_scores(report, r.sampler_score));
   }
