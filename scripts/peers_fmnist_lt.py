@@ -61,16 +61,20 @@ def main():
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--lr", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--val-per-class", type=int, default=100,
+                        help="validation images per class (fmnist_lt --val-per-class)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--json")
     args = parser.parse_args()
+    if args.val_per_class < 1:
+        parser.error(f"--val-per-class must be >= 1, got {args.val_per_class}")
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
 
     images, labels = load_split(args.data, "train")
     test_x, test_y = load_split(args.data, "t10k")
     counts = long_tail_counts(args.imbalance_ratio, args.profile)
-    train_idx, val_idx = long_tail_split(labels, counts, args.seed)
+    train_idx, val_idx = long_tail_split(labels, counts, args.seed, args.val_per_class)
     train_x, train_y = images[train_idx], labels[train_idx]
     val_x, val_y = images[val_idx], labels[val_idx]
     n = len(train_y)

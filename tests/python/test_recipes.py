@@ -276,3 +276,17 @@ def test_python_recipe_scripted_model_and_loss_evaluate_the_same_in_cpp(tmp_path
                    for i in range(0, len(y), 1000)]
     reference = float(torch.stack(batch_means).mean())  # both sides average 1000-image batches
     assert cpp["test_loss"] == pytest.approx(reference, rel=1e-4)
+
+
+def test_peers_take_the_validation_size(tmp_path):
+    """peers_fmnist_lt.py --val-per-class draws the same split as fmnist_lt's flag: the peer
+    trains on the profile's counts, and a size below 1 is refused naming the flag."""
+    script = str(ROOT / "scripts" / "peers_fmnist_lt.py")
+    done = subprocess.run([sys.executable, script, "--strategy", "ce", "--epochs", "1",
+                           "--val-per-class", "30", "--json", str(tmp_path / "peer.json")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert read(tmp_path / "peer.json")["train_counts"] == long_tail_counts(100, "exp")
+    done = subprocess.run([sys.executable, script, "--strategy", "ce", "--val-per-class", "0"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "--val-per-class must be >= 1, got 0" in done.stderr
