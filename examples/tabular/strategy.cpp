@@ -53,23 +53,28 @@ const std::vector<std::string>& strategy_names() {
 }
 
 Strategy make_strategy(const std::string& name, int64_t rounds) {
+  const auto one_phase = [&](const PhaseOptions& phase, double gamma) {
+    rebalance::schedule::Strategy s;
+    s.phases = {PhaseOptions(phase).name(name).epochs(rounds)};
+    s.gamma = gamma;
+    return s;
+  };
   if (const auto it = single_phase().find(name); it != single_phase().end()) {
-    return {"none", -1, {PhaseOptions(it->second.first).name(name).epochs(rounds)},
-            it->second.second};
+    return {"none", -1, one_phase(it->second.first, it->second.second)};
   }
   const auto& resamplers = resampler_names();
   if (std::find(resamplers.begin(), resamplers.end(), name) != resamplers.end()) {
-    return {name, -1, {PhaseOptions().name(name).epochs(rounds)}, 0};
+    return {name, -1, one_phase(PhaseOptions(), 0)};
   }
   if (const auto it = finetune_after().find(name); it != finetune_after().end()) {
-    auto phases = rebalance::schedule::preset("undersample_then_finetune", rounds);
-    phases.front().name(it->second).sampling("instance");
-    return {it->second, 1, phases, 0};
+    rebalance::schedule::Strategy s;
+    s.phases = rebalance::schedule::preset("undersample_then_finetune", rounds);
+    s.phases.front().name(it->second).sampling("instance");
+    return {it->second, 1, s};
   }
   for (const auto& preset : rebalance::schedule::preset_names()) {
     if (preset == name && name != "standard") {  // the image recipe's table row
-      auto s = rebalance::schedule::make_strategy(name, rounds);
-      return {"none", -1, std::move(s.phases), s.gamma, s.sampler, s.sampler_score};
+      return {"none", -1, rebalance::schedule::make_strategy(name, rounds)};
     }
   }
   throw std::invalid_argument("--strategy " + name + ": unknown (see --help for the list)");

@@ -53,7 +53,8 @@ TrainResult train_strategy(const FoldData& data, int64_t num_classes, const std:
                            const TrainOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   Strategy strategy = make_strategy(name, options.rounds);
-  rebalance::schedule::to_step_budget(strategy.phases, options.steps);
+  auto& schedule = strategy.schedule;
+  rebalance::schedule::to_step_budget(schedule.phases, options.steps);
   TrainResult result;
   Resampled resampled{data.train_x, data.train_y, 0};
   if (strategy.resampler != "none") {
@@ -66,7 +67,7 @@ TrainResult train_strategy(const FoldData& data, int64_t num_classes, const std:
   torch::manual_seed(options.seed);
   Mlp model(data.train_x.size(1), num_classes);
   torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(options.lr));
-  rebalance::PhaseScheduler scheduler(strategy.phases);
+  rebalance::PhaseScheduler scheduler(schedule.phases);
   rebalance::DynamicClassWeights dynamic_weights(
       torch::ones({num_classes}, torch::kDouble),
       rebalance::DynamicClassWeightsOptions().momentum(0.5).min_weight(0.25).max_weight(4.0));
@@ -87,12 +88,12 @@ TrainResult train_strategy(const FoldData& data, int64_t num_classes, const std:
       train_x = on_resampled ? &resampled.x : &data.train_x;
       train_y = on_resampled ? &resampled.y : &data.train_y;
       if (sampler && train_y == previous_y) {  // same rows: the dynamic state carries over
-        sampler->set_policy(rebalance::schedule::phase_policy(phase, strategy.sampler));
+        sampler->set_policy(rebalance::schedule::phase_policy(phase, schedule.sampler));
       } else {
         sampler = std::make_unique<rebalance::AdaptiveSampler>(
             *train_y, num_classes,
             rebalance::AdaptiveSamplerOptions(
-                rebalance::schedule::phase_policy(phase, strategy.sampler))
+                rebalance::schedule::phase_policy(phase, schedule.sampler))
                 .seed(options.seed));
       }
       previous_y = train_y;
@@ -123,7 +124,7 @@ TrainResult train_strategy(const FoldData& data, int64_t num_classes, const std:
       // gamma 0 is exactly torch's weighted cross-entropy (value and gradient)
       auto loss = rebalance::nn::functional::softmax_focal_loss(
           logits, target,
-          rebalance::nn::FocalLossOptions().gamma(strategy.gamma).class_weight(class_weight));
+          rebalance::nn::FocalLossOptions().gamma(schedule.gamma).class_weight(class_weight));
       loss.backward();
       optimizer.step();
       ++step;
@@ -132,7 +133,7 @@ TrainResult train_strategy(const FoldData& data, int64_t num_classes, const std:
     const auto confusion = confusion_of(model, data.val_x, data.val_y, num_classes);
     const auto report = rebalance::class_report(confusion);
     result.val_macro_f1.push_back(report.macro_f1);
-    sampler->update(rebalance::report_scores(report, strategy.sampler_score));
+    sampler->update(rebalance::report_scores(report, schedule.sampler_score));
     dynamic_weights.update(report, "recall");
     if (scheduler.end_epoch(report.recall, report.macro_f1).is_best) {
       best_state.clear();
