@@ -185,16 +185,23 @@ rebalance::sampling::SamplingPolicyOptions policy_of(const rebalance::schedule::
   return o;
 }
 
-/// Per-class report of `forward` on images, in batches of 1000.
+/// The logits `forward` gives for `images`, in batches of 1000.
 template <typename Forward>
-rebalance::ClassReport evaluate(Forward&& forward, const torch::Tensor& images,
-                                const torch::Tensor& labels, rebalance::ClassMetrics& metrics) {
+torch::Tensor logits_of(Forward&& forward, const torch::Tensor& images) {
   torch::NoGradGuard no_grad;
-  metrics.reset();
+  std::vector<torch::Tensor> parts;
   for (int64_t start = 0; start < images.size(0); start += 1000) {
     const int64_t end = std::min<int64_t>(start + 1000, images.size(0));
-    metrics.update(forward(images.slice(0, start, end)), labels.slice(0, start, end));
+    parts.push_back(forward(images.slice(0, start, end)));
   }
+  return torch::cat(parts);
+}
+
+/// Per-class report of `logits` against `labels`.
+rebalance::ClassReport evaluate(const torch::Tensor& logits, const torch::Tensor& labels,
+                                rebalance::ClassMetrics& metrics) {
+  metrics.reset();
+  metrics.update(logits, labels);
   return metrics.report();
 }
 
@@ -231,7 +238,8 @@ int eval_torchscript(const Options& opt) {
   model.eval();
   rebalance::ClassMetrics metrics(10);
   const auto forward = [&](const torch::Tensor& x) { return model.forward({x}).toTensor(); };
-  const auto report = evaluate(forward, test.images, test.labels, metrics);
+  const auto logits = logits_of(forward, test.images);
+  const auto report = evaluate(logits, test.labels, metrics);
   print_result("torchscript", report, 0);
   std::string loss_json;
   if (!opt.torchscript_loss.empty()) {
@@ -240,9 +248,8 @@ int eval_torchscript(const Options& opt) {
     double total = 0;
     for (int64_t start = 0; start < test.images.size(0); start += 1000) {
       const int64_t end = std::min<int64_t>(start + 1000, test.images.size(0));
-      const auto logits = forward(test.images.slice(0, start, end));
-      total += loss.forward({logits, test.labels.slice(0, start, end)}).toTensor()
-                   .item<double>() * double(end - start);
+      total += loss.forward({logits.slice(0, start, end), test.labels.slice(0, start, end)})
+                   .toTensor().item<double>() * double(end - start);
     }
     const double mean = total / double(test.images.size(0));
     fmt::print("TORCHSCRIPT_LOSS mean={:.8f}\n", mean);
@@ -253,18 +260,6 @@ int eval_torchscript(const Options& opt) {
                                            json_report(report), loss_json);
   }
   return 0;
-}
-
-/// The logits `forward` gives for `images`, in batches of 1000.
-template <typename Forward>
-torch::Tensor logits_of(Forward&& forward, const torch::Tensor& images) {
-  torch::NoGradGuard no_grad;
-  std::vector<torch::Tensor> parts;
-  for (int64_t start = 0; start < images.size(0); start += 1000) {
-    const int64_t end = std::min<int64_t>(start + 1000, images.size(0));
-    parts.push_back(forward(images.slice(0, start, end)));
-  }
-  return torch::cat(parts);
 }
 
 void dump_split(const std::string& path, const torch::Tensor& train, const torch::Tensor& val) {
@@ -512,9 +507,8 @@ int main(int argc, char** argv) try {
     }
     const double loss =
         train_epoch(opt, r, data, total_steps, class_weight_of(r.scheduler.phase(), r, data));
-    const auto report = evaluate(forward, data.val_x, data.val_y, r.val_metrics);
-    const auto val_logits =
-        r.sampler_score == "val_loss" ? logits_of(forward, data.val_x) : torch::Tensor();
+    const auto val_logits = logits_of(forward, data.val_x);
+    const auto report = evaluate(val_logits, data.val_y, r.val_metrics);
     const auto outcome = end_epoch(r, report, val_logits, data.val_y);
     r.progress.seconds = elapsed();
     if (!opt.checkpoint.empty()) fmnist::save_checkpoint(opt.checkpoint, r.state());
@@ -530,15 +524,15 @@ int main(int argc, char** argv) try {
   restore_best(r);
   fmt::print("best validation epoch {} (macro-F1 {:.4f})\n", r.scheduler.best_epoch(),
              r.scheduler.best_macro_f1());
-  const auto report = evaluate(forward, data.test.images, data.test.labels, r.test_metrics);
+  const auto test_logits = logits_of(forward, data.test.images);
+  const auto report = evaluate(test_logits, data.test.labels, r.test_metrics);
   const double seconds = elapsed();
   print_result(opt.label, report, seconds);
   if (!opt.json.empty()) write_json(opt, r, data, total_steps, report, seconds);
   if (!opt.dump_logits.empty()) {
     // A tuple: torch.load(..., weights_only=True) refuses the type tags of a typed Dict.
     const auto bytes = torch::pickle_save(c10::ivalue::Tuple::create(
-        {logits_of(forward, data.val_x), data.val_y, logits_of(forward, data.test.images),
-         data.test.labels}));
+        {logits_of(forward, data.val_x), data.val_y, test_logits, data.test.labels}));
     std::ofstream(opt.dump_logits, std::ios::binary)
         .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   }
